@@ -27,6 +27,9 @@ class ShortText(_Strict):
     ru: Line
     en: Line
 
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" else self.ru
+
 
 class LongText(_Strict):
     ru: Prose

@@ -1,0 +1,19 @@
+"""Telegram adapters. ``setup_routers()`` builds a fresh router tree, in an explicit order:
+capability routers first, the error router, the fallback (catch-all) last."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import common, errors, tips
+
+
+def setup_routers() -> Router:
+    root = Router(name="root")
+    root.include_routers(
+        common.setup(),
+        tips.setup(),
+        errors.setup(),
+        common.setup_fallback(),
+    )
+    return root

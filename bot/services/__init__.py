@@ -1,0 +1,1 @@
+"""Services: the rules of each capability, free of Telegram types."""

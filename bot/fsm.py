@@ -1,0 +1,86 @@
+"""aiogram FSM storage persisted in the database, so a conversation survives a restart.
+
+Reads are served from a write-through cache of this process (the FSM middleware reads the
+state on every update); every write goes to the database first. Run one polling process per
+database, or pass ``cache=False`` when several processes share it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+
+from bot.clock import Clock
+from storage.database import Database
+from storage.repo import fsm as repo
+
+CACHE_SIZE = 10_000
+
+
+def _key(key: StorageKey) -> str:
+    parts = [str(key.bot_id), str(key.chat_id), str(key.user_id)]
+    if key.thread_id:
+        parts.append(f"t{key.thread_id}")
+    if key.business_connection_id:
+        parts.append(f"b{key.business_connection_id}")
+    if key.destiny != "default":
+        parts.append(f"d{key.destiny}")
+    return ":".join(parts)
+
+
+class DatabaseStorage(BaseStorage):
+    def __init__(self, db: Database, clock: Clock, *, cache: bool = True) -> None:
+        self._db = db
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[str | None, dict[str, Any]]] | None = (
+            OrderedDict() if cache else None
+        )
+
+    async def _load(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        if self._cache is not None and key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        async with self._db.transaction() as conn:
+            found = await repo.load(conn, key)
+        value = found or (None, {})
+        self._remember(key, value)
+        return value
+
+    def _remember(self, key: str, value: tuple[str | None, dict[str, Any]]) -> None:
+        if self._cache is None:
+            return
+        self._cache[key] = value
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    async def _store(self, key: str, state: str | None, data: dict[str, Any]) -> None:
+        async with self._db.transaction() as conn:
+            await repo.save(conn, key, state, data, self._clock.now())
+        self._remember(key, (state, data))
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        name = state.state if isinstance(state, State) else state
+        k = _key(key)
+        _, data = await self._load(k)
+        await self._store(k, name, data)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        state, _ = await self._load(_key(key))
+        return state
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        k = _key(key)
+        state, _ = await self._load(k)
+        await self._store(k, state, dict(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        _, data = await self._load(_key(key))
+        return dict(data)
+
+    async def close(self) -> None:
+        """The database is closed by its owner (the app lifecycle)."""

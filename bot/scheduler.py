@@ -1,0 +1,98 @@
+"""APScheduler behind a small port.
+
+Jobs are plain module-level coroutines ``async def job(ctx, **ids)``; the scheduler holds the
+context (services, the poster) and calls them with ids only, so nothing live is stored in
+the job store. The database, not the job store, is the truth of what is due and what was
+sent: every job checks and claims its work there, so a job firing twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+log = logging.getLogger(__name__)
+
+Ctx = TypeVar("Ctx")
+
+#: A job: ``async def job(ctx, **ids) -> None``, defined at module level.
+Job = Callable[..., Awaitable[None]]
+
+#: How late (seconds) a run may start and still run; later ones are caught up from the DB.
+MISFIRE_GRACE_SECONDS = 15 * 60
+
+
+class SchedulerPort(Protocol):
+    def add_cron(self, job_id: str, job: Job, trigger: CronTrigger, **ids: Any) -> None: ...
+
+    def start(self) -> None: ...
+
+    async def shutdown(self, timeout: float = 30.0) -> None: ...
+
+
+class ApScheduler(Generic[Ctx]):
+    """The production adapter over ``AsyncIOScheduler`` (one per process)."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self._ctx = ctx
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._scheduler = AsyncIOScheduler(
+            timezone="UTC",
+            job_defaults={
+                "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
+
+    def add_cron(self, job_id: str, job: Job, trigger: CronTrigger, **ids: Any) -> None:
+        self._scheduler.add_job(
+            self._run,
+            trigger,
+            id=job_id,
+            name=getattr(job, "__name__", job_id),
+            replace_existing=True,
+            kwargs={"job": job, "job_id": job_id, "ids": ids},
+        )
+
+    async def _run(self, job: Job, job_id: str, ids: dict[str, Any]) -> None:
+        self._running += 1
+        self._idle.clear()
+        try:
+            await job(self._ctx, **ids)
+        except Exception:
+            log.exception("scheduled job %s failed", job_id)
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    def next_run(self, job_id: str) -> datetime | None:
+        job = self._scheduler.get_job(job_id)
+        return job.next_run_time if job else None
+
+    def run_soon(self, job_id: str) -> None:
+        """Fire a job now through the scheduler (tests and operators)."""
+        job = self._scheduler.get_job(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        job.modify(next_run_time=datetime.now(UTC))
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    async def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop firing new runs and wait (up to ``timeout``) for the running ones."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)

@@ -1,0 +1,235 @@
+"""Tips: rotation without repeats per channel, schedule slots, posting, readers' votes.
+
+Rules:
+- a channel gets every tip once per round, in a shuffled order persisted in the database
+  (so ``/tip_preview`` shows exactly what ``/tip_now`` or the schedule will post, and a
+  restart keeps the place); a new round starts reshuffled, never opening with the tip that
+  closed the previous one; tips added to the content join the current round at its end;
+- a schedule slot (one fire time of the cron) is claimed in the database before posting, so
+  a slot is posted at most once even when the job fires twice or catches up after downtime;
+  a failed post releases the slot and marks nothing as posted;
+- a reader has one vote per post: pressing the other button changes it, pressing the same
+  one again withdraws it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Protocol
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.clock import Clock
+from bot.services.errors import ChannelUnavailable, NotFound
+from content import Content, Tip
+from storage.database import Database
+from storage.repo import tips as repo
+from storage.repo.tips import TipTotals, VoteCounts
+
+
+class Vote(IntEnum):
+    USEFUL = 1
+    NOT_FOR_ME = -1
+
+
+class TipPoster(Protocol):
+    """Delivers a tip to a channel (implemented over the Bot API in ``handlers``)."""
+
+    async def post(self, channel: str, tip: Tip) -> tuple[int, int]:
+        """Post ``tip``; return (chat_id, message_id); raise ChannelUnavailable."""
+        ...
+
+    async def notify_admins(self, problem: ChannelUnavailable) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    tip: Tip
+    post_id: int
+    chat_id: int
+    message_id: int
+    slot_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    counts: VoteCounts
+    now: Vote | None
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TipScore:
+    tip: Tip
+    posts: int
+    useful: int
+    not_for_me: int
+
+    @property
+    def score(self) -> float:
+        """Share of useful votes, pulled towards 1/2 when votes are few (Laplace smoothing)."""
+        return (self.useful + 1) / (self.useful + self.not_for_me + 2)
+
+
+class TipsService:
+    def __init__(
+        self,
+        db: Database,
+        content: Content,
+        clock: Clock,
+        *,
+        schedule: CronTrigger | None = None,
+        grace: timedelta = timedelta(hours=3),
+        rng: random.Random | None = None,
+    ) -> None:
+        self._db = db
+        self._content = content
+        self._clock = clock
+        self._schedule = schedule
+        self._grace = grace
+        self._rng = rng or random.Random()
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # --- on demand -------------------------------------------------------------------------
+
+    def random_tip(self, exclude: str | None = None) -> Tip:
+        """Any tip but ``exclude`` (the one the reader just saw)."""
+        pool = [t for t in self._content.tips if t.id != exclude] or self._content.tips
+        return self._rng.choice(pool)
+
+    def get(self, tip_id: str) -> Tip:
+        tip = self._content.tip(tip_id)
+        if tip is None:
+            raise NotFound()
+        return tip
+
+    # --- rotation --------------------------------------------------------------------------
+
+    async def peek_next(self, channel: str) -> Tip:
+        """The tip the channel gets next (the order is persisted, so this is a promise)."""
+        async with self._locks[channel], self._db.transaction() as conn:
+            _, tip_id = await self._next_in_rotation(conn, channel)
+        return self.get(tip_id)
+
+    async def _next_in_rotation(self, conn: AsyncConnection, channel: str) -> tuple[int, str]:
+        known = [t.id for t in self._content.tips]
+        round_no = await repo.current_round(conn, channel)
+        if round_no is not None:
+            entries = await repo.rotation(conn, channel, round_no)
+            in_round = {e.tip_id for e in entries}
+            fresh = [t for t in known if t not in in_round]
+            if fresh:
+                self._rng.shuffle(fresh)
+                last = entries[-1].position + 1 if entries else 0
+                await repo.add_to_round(conn, channel, round_no, fresh, last)
+                entries = await repo.rotation(conn, channel, round_no)
+            valid = set(known)
+            for entry in entries:
+                if not entry.posted and entry.tip_id in valid:
+                    return round_no, entry.tip_id
+        order = list(known)
+        self._rng.shuffle(order)
+        last_posted = await repo.last_posted_tip(conn, channel)
+        if len(order) > 1 and order[0] == last_posted:
+            order.append(order.pop(0))
+        round_no = (round_no or 0) + 1
+        await repo.add_to_round(conn, channel, round_no, order, 0)
+        return round_no, order[0]
+
+    async def post_next(self, channel: str, poster: TipPoster) -> Posted:
+        """Post the next tip of the rotation now (``/tip_now``). Raises ChannelUnavailable."""
+        async with self._locks[channel]:
+            return await self._post(channel, poster, None)
+
+    async def _post(self, channel: str, poster: TipPoster, slot_at: datetime | None) -> Posted:
+        async with self._db.transaction() as conn:
+            round_no, tip_id = await self._next_in_rotation(conn, channel)
+        tip = self.get(tip_id)
+        chat_id, message_id = await poster.post(channel, tip)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            post_id = await repo.add_post(
+                conn,
+                channel=channel,
+                chat_id=chat_id,
+                message_id=message_id,
+                tip_id=tip_id,
+                now=now,
+            )
+            await repo.mark_posted(conn, channel, round_no, tip_id, now)
+        return Posted(tip, post_id, chat_id, message_id, slot_at)
+
+    # --- schedule ---------------------------------------------------------------------------
+
+    def due_slot(self, now: datetime) -> datetime | None:
+        """The latest fire time of the schedule at or before ``now`` within the grace window."""
+        if self._schedule is None:
+            return None
+        start = now - self._grace
+        latest: datetime | None = None
+        moment = self._schedule.get_next_fire_time(None, start)
+        while moment is not None and moment <= now:
+            latest = moment
+            moment = self._schedule.get_next_fire_time(moment, moment + timedelta(seconds=1))
+        return latest
+
+    async def post_due(self, channel: str, poster: TipPoster) -> Posted | None:
+        """Post for the current schedule slot unless it was posted already.
+
+        Called by the cron job and once at start-up (catching up a slot missed while the bot
+        was down, if it is still within the grace window).
+        """
+        now = self._clock.now()
+        slot = self.due_slot(now)
+        if slot is None:
+            return None
+        async with self._locks[channel]:
+            async with self._db.transaction() as conn:
+                claimed = await repo.claim_slot(conn, channel, slot, now)
+            if not claimed:
+                return None
+            try:
+                return await self._post(channel, poster, slot)
+            except ChannelUnavailable as problem:
+                async with self._db.transaction() as conn:
+                    await repo.release_slot(conn, channel, slot)
+                await poster.notify_admins(problem)
+                return None
+            except BaseException:
+                async with self._db.transaction() as conn:
+                    await repo.release_slot(conn, channel, slot)
+                raise
+
+    # --- votes ------------------------------------------------------------------------------
+
+    async def vote(self, chat_id: int, message_id: int, user_id: int, vote: Vote) -> VoteResult:
+        """Record a reader's vote on a channel post; the same vote again withdraws it."""
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            post = await repo.post_by_message(conn, chat_id, message_id)
+            if post is None:
+                raise NotFound()
+            before = await repo.get_vote(conn, post.id, user_id)
+            new: Vote | None = None if before == vote.value else vote
+            await repo.set_vote(conn, post.id, user_id, new.value if new else None, now)
+            counts = await repo.vote_counts(conn, post.id)
+        return VoteResult(counts=counts, now=new, chat_id=chat_id, message_id=message_id)
+
+    async def scores(self) -> list[TipScore]:
+        """Posted tips, best rated first."""
+        async with self._db.transaction() as conn:
+            totals: list[TipTotals] = await repo.totals_by_tip(conn)
+        scored = [
+            TipScore(tip, t.posts, t.useful, t.not_for_me)
+            for t in totals
+            if (tip := self._content.tip(t.tip_id)) is not None
+        ]
+        scored.sort(key=lambda s: (-s.score, -(s.useful + s.not_for_me), s.tip.id))
+        return scored

@@ -1,0 +1,47 @@
+"""Who the bot may write to privately: users who started it and have not blocked it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from storage.database import Database
+from storage.repo import users as repo
+from storage.repo.users import UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A Telegram user as the services see one (no aiogram types here)."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+class UsersService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def started(self, person: Person) -> None:
+        async with self._db.transaction() as conn:
+            await repo.save_started(
+                conn,
+                user_id=person.id,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                username=person.username,
+                language_code=person.language_code,
+                now=self._clock.now(),
+            )
+
+    async def blocked(self, user_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await repo.mark_blocked(conn, user_id, self._clock.now())
+
+    async def get(self, user_id: int) -> UserRow | None:
+        async with self._db.transaction() as conn:
+            return await repo.get(conn, user_id)

@@ -1,0 +1,38 @@
+"""Async filters (aiogram runs sync filters in a worker thread, so none here are sync)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.settings import Settings
+
+
+class PrivateChat(Filter):
+    async def __call__(self, event: TelegramObject) -> bool:
+        chat = _chat(event)
+        return chat is not None and chat.type == "private"
+
+
+class GroupChat(Filter):
+    async def __call__(self, event: TelegramObject) -> bool:
+        chat = _chat(event)
+        return chat is not None and chat.type in ("group", "supergroup")
+
+
+class BotAdmin(Filter):
+    """The sender is one of ADMIN_IDS."""
+
+    async def __call__(self, event: TelegramObject, settings: Settings, **_: Any) -> bool:
+        user = getattr(event, "from_user", None)
+        return user is not None and user.id in settings.admin_ids
+
+
+def _chat(event: TelegramObject) -> Any:
+    if isinstance(event, Message):
+        return event.chat
+    if isinstance(event, CallbackQuery) and event.message is not None:
+        return event.message.chat
+    return None
