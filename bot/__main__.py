@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.log_format, settings.bot_token.get_secret_value())
     app = build_application(settings, content=content)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(app.run_polling())
+        asyncio.run(app.run())
     return 0
 
 

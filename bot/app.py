@@ -6,11 +6,14 @@ so the tests exercise the real application.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import random
+import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
@@ -58,6 +61,7 @@ class Application:
     jobs: JobContext
     updates: UpdateContext
     tip_job_id: str | None = field(default=None)
+    stop_event: asyncio.Event | None = field(default=None)
 
     async def on_startup(self) -> None:
         await self.db.migrate()
@@ -82,13 +86,59 @@ class Application:
         await self.db.close()
         log.info("stopped")
 
-    async def run_polling(self) -> None:
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
         await self.dp.start_polling(
             self.bot,
-            handle_signals=True,
+            handle_signals=handle_signals,
             close_bot_session=True,
             tasks_concurrency_limit=self.settings.updates_concurrency,
         )
+
+
+    async def run_webhook(self, *, handle_signals: bool = True) -> None:
+        """Serve Telegram's webhook calls on WEBHOOK_HOST:WEBHOOK_PORT until a stop signal."""
+        from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+        from aiohttp import web
+
+        settings = self.settings
+        assert settings.webhook_url is not None
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        web_app = web.Application()
+        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, secret_token=secret).register(
+            web_app, path=urlsplit(settings.webhook_url).path or "/"
+        )
+        setup_application(web_app, self.dp, bot=self.bot)
+
+        async def register_webhook() -> None:
+            await self.bot.set_webhook(
+                settings.webhook_url or "",
+                secret_token=secret,
+                allowed_updates=self.dp.resolve_used_update_types(),
+            )
+            log.info("webhook set: %s", settings.webhook_url)
+
+        self.dp.startup.register(register_webhook)
+        runner = web.AppRunner(web_app, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        self.stop_event = asyncio.Event()
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop_event.set)
+        try:
+            await self.stop_event.wait()
+        finally:
+            await runner.cleanup()
+            await self.bot.session.close()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Long polling by default; webhook mode when WEBHOOK_URL is set."""
+        if self.settings.webhook_url:
+            await self.run_webhook(handle_signals=handle_signals)
+        else:
+            await self.run_polling(handle_signals=handle_signals)
 
 
 def build_application(

@@ -1,0 +1,130 @@
+"""Benchmarks, measured side by side in one run: ``python -m bench`` (or ``make bench``).
+
+updates/s for ``/tip`` through the whole stack (settings, middlewares, FSM storage in SQLite,
+the tips service, HTML rendering, the reply over HTTP) against a bare aiogram echo handler
+polling the same kind of fake Bot API server, with the same updates. The ratio is what to
+watch: absolute figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+
+from bot.app import build_application
+from bot.settings import Settings
+from tests.fakebot import FakeTelegram
+
+TOKEN = "42:BENCH-token_abcdefghijklmnopqrstuvwxyz012"
+
+
+def _enqueue(tg: FakeTelegram, users: int, per_user: int, text: str) -> int:
+    people = [tg.user(f"User {i}", language_code="ru") for i in range(users)]
+    for person in people:
+        person.start_bot()
+    for _ in range(per_user):
+        for person in people:
+            person.send(text)
+    return users * (per_user + 1)
+
+
+async def _measure(
+    run: Callable[[FakeTelegram], Awaitable[Callable[[], Awaitable[None]]]],
+    users: int,
+    per_user: int,
+    text: str,
+) -> tuple[float, float]:
+    """Updates/s and peak traced memory (MiB) for one stack on a fresh fake server."""
+    async with FakeTelegram(token=TOKEN, bot_username="bench_bot", flood=None) as tg:
+        total = _enqueue(tg, users, per_user, text)
+        tracemalloc.start()
+        started = time.perf_counter()
+        stop = await run(tg)
+        await tg.wait_until(lambda: len(tg.calls_of("sendMessage")) >= total, timeout=600)
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        await stop()
+        return total / elapsed, peak / 2**20
+
+
+async def _bare_echo(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url)))
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+
+    async def stop() -> None:
+        await dp.stop_polling()
+        await task
+
+    return stop
+
+
+def _full_stack(workdir: Path) -> Callable[[FakeTelegram], Awaitable[Callable[[], Awaitable[None]]]]:
+    async def start(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
+        db = workdir / f"bench-{time.monotonic_ns()}.db"
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            bot_token=TOKEN,
+            telegram_api_url=tg.base_url,
+            database_url=f"sqlite+aiosqlite:///{db}",
+            log_level="WARNING",
+        )
+        app = build_application(settings, rng=random.Random(1))
+        task = asyncio.create_task(app.run_polling(handle_signals=False))
+
+        async def stop() -> None:
+            await app.dp.stop_polling()
+            await task
+
+        return stop
+
+    return start
+
+
+async def main(users: int, per_user: int, rounds: int) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        full = _full_stack(Path(tmp))
+        print(f"{users} users x ({per_user} messages + /start), best of {rounds} rounds\n")
+        results: dict[str, list[tuple[float, float]]] = {"echo": [], "tip": []}
+        for _ in range(rounds):  # interleaved, so both see the same machine state
+            results["echo"].append(await _measure(_bare_echo, users, per_user, "hello"))
+            results["tip"].append(await _measure(full, users, per_user, "/tip"))
+        echo_rate = max(r for r, _ in results["echo"])
+        tip_rate = max(r for r, _ in results["tip"])
+        echo_mem = min(m for _, m in results["echo"])
+        tip_mem = min(m for _, m in results["tip"])
+        print(f"{'scenario':<36}{'updates/s':>12}{'peak MiB':>12}")
+        print(f"{'bare aiogram echo (baseline)':<36}{echo_rate:>12.0f}{echo_mem:>12.1f}")
+        print(f"{'/tip, whole stack':<36}{tip_rate:>12.0f}{tip_mem:>12.1f}")
+        print(f"\nratio /tip ÷ echo: {tip_rate / echo_rate:.2f}")
+        print("(peak MiB includes the fake server, which runs in the same process)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--per-user", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(main(args.users, args.per_user, args.rounds))

@@ -1,0 +1,67 @@
+"""Shared fixtures of the unit suite: a fake clock and a real migrated SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from content import Content, load_content
+from storage.database import Database
+
+
+class FakeClock:
+    """A settable aware-UTC clock."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("FakeClock needs an aware datetime")
+        self._now = moment.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    return load_content()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/t.db"
+
+
+@pytest.fixture
+async def open_db(db_url: str) -> AsyncIterator[Callable[[], Database]]:
+    """Opens extra engines on the same database file (a 'restart'); all are disposed."""
+    opened: list[Database] = []
+
+    def _open() -> Database:
+        database = Database(db_url)
+        opened.append(database)
+        return database
+
+    yield _open
+    for database in opened:
+        await database.close()
+
+
+@pytest.fixture
+async def db(open_db: Callable[[], Database]) -> Database:
+    database = open_db()
+    await database.migrate()
+    return database
