@@ -61,7 +61,7 @@ class Application:
     jobs: JobContext
     updates: UpdateContext
     tip_job_id: str | None = field(default=None)
-    stop_event: asyncio.Event | None = field(default=None)
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def on_startup(self) -> None:
         await self.db.migrate()
@@ -94,7 +94,6 @@ class Application:
             tasks_concurrency_limit=self.settings.updates_concurrency,
         )
 
-
     async def run_webhook(self, *, handle_signals: bool = True) -> None:
         """Serve Telegram's webhook calls on WEBHOOK_HOST:WEBHOOK_PORT until a stop signal."""
         from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
@@ -122,7 +121,6 @@ class Application:
         await runner.setup()
         site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
         await site.start()
-        self.stop_event = asyncio.Event()
         if handle_signals:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):

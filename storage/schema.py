@@ -95,3 +95,82 @@ tip_votes = Table(
     Column("value", SmallInteger, nullable=False),
     Column("voted_at", UTCDateTime(), nullable=False),
 )
+
+# --- teams, portrait, kudos (issue 3) ---------------------------------------------------------
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False, unique=True),
+    Column("title", String(256), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("join_code", String(16), nullable=False, unique=True),
+    Column("kudos_budget", SmallInteger, nullable=False, default=5),
+    Column("announce", SmallInteger, nullable=False, default=1),
+    Column("birthdays", SmallInteger, nullable=False, default=1),
+    Column("digest", SmallInteger, nullable=False, default=1),
+    Column("bot_present", SmallInteger, nullable=False, default=1),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("joined_at", UTCDateTime(), nullable=False),
+    Column("left_at", UTCDateTime()),
+    Column("promoted", SmallInteger, nullable=False, default=0),
+    Index("ix_memberships_user", "user_id"),
+)
+
+#: The team's portrait: catalogue qualities switched on/off, plus the team's custom skills.
+team_qualities = Table(
+    "team_qualities",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("quality_id", String(32), primary_key=True),
+    Column("enabled", SmallInteger, nullable=False, default=1),
+    Column("custom_name", String(64)),
+    Column("custom_meaning", String(500)),
+)
+
+user_profiles = Table(
+    "user_profiles",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("current_team_id", Integer, ForeignKey("teams.id", ondelete="SET NULL")),
+    Column("birthday", String(5)),
+)
+
+kudos = Table(
+    "kudos",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("giver_id", BigInteger),
+    Column("receiver_id", BigInteger),
+    Column("quality_id", String(32), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("local_day", String(10), nullable=False),
+    Column("dedupe", String(64), nullable=False),
+    Column("chat_id", BigInteger),
+    Column("message_id", BigInteger),
+    Column("delivered_at", UTCDateTime()),
+    Index("ix_kudos_team_created", "team_id", "created_at"),
+    Index("ix_kudos_giver_day", "team_id", "giver_id", "local_day"),
+    Index("ix_kudos_receiver", "receiver_id", "created_at"),
+    Index("ix_kudos_dedupe", "team_id", "dedupe", unique=True),
+)
+
+#: Things that must happen once per team and period (employee of the month, birthday, digest).
+team_events = Table(
+    "team_events",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("period", String(32), primary_key=True),
+    Column("done_at", UTCDateTime(), nullable=False),
+)

@@ -59,3 +59,25 @@ async def mark_blocked(conn: AsyncConnection, user_id: int, now: datetime) -> No
 async def get(conn: AsyncConnection, user_id: int) -> UserRow | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
     return UserRow(**{k: row[k] for k in UserRow.__slots__}) if row else None
+
+
+async def remember(
+    conn: AsyncConnection,
+    *,
+    user_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> None:
+    """Keep a user's name current without changing whether they started the bot."""
+    values = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "username": username,
+        "language_code": language_code,
+    }
+    await conn.execute(
+        upsert(conn, users, {"id": user_id, "created_at": now, **values}, ["id"], values)
+    )

@@ -120,7 +120,6 @@ async def test_webhook_mode_with_secret_token(tg: FakeTelegram, tmp_path: Path) 
                                  headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as resp:
                 assert resp.status == 401
     finally:
-        assert app.stop_event is not None
         app.stop_event.set()
         await asyncio.wait_for(task, 30)
 

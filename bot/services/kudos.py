@@ -1,0 +1,311 @@
+"""Kudos: peer recognition tagged with a quality of the team's portrait.
+
+Rules (all here, unit-tested without Telegram):
+- the giver and every receiver are members of the team; nobody thanks themselves;
+- the reason is 3-500 characters after trimming;
+- the quality is one the team's portrait has switched on;
+- each giver has a daily budget per team (team setting, default 5) that resets at midnight
+  in the team's time zone; thanking several colleagues at once spends one per receiver,
+  and all or none are recorded;
+- the same giver, receiver and reason on one day is recorded once (Telegram redelivery,
+  double taps): the repeat returns the existing kudos marked as a duplicate;
+- the giver may undo a kudos, or change its quality, for 10 minutes.
+Unit of work: one transaction per public method.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.services.errors import DomainError, NotFound
+from bot.services.teams import PortraitQuality, Team, TeamsService
+from storage.database import Database
+from storage.repo import kudos as repo
+from storage.repo import teams as teams_repo
+from storage.repo.kudos import Count, KudosRow, ReasonRow
+
+REASON_LIMITS = (3, 500)
+UNDO_WINDOW = timedelta(minutes=10)
+
+Kudos = KudosRow
+
+
+class Period(StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    kudos: list[Kudos]
+    duplicates: list[Kudos]
+    remaining: int
+    budget: int
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    period: Period
+    since: datetime | None
+    total: int
+    receivers: list[tuple[int, int, int]]  # (place, user_id, count); equal counts share a place
+    qualities: list[Count]
+
+
+@dataclass(frozen=True, slots=True)
+class MyKudos:
+    received: int
+    given: int
+    received_by_quality: list[Count]
+    given_by_quality: list[Count]
+    last_received: list[ReasonRow]
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Winner:
+    user_id: int
+    count: int
+    qualities: list[Count]
+    reasons: list[ReasonRow]
+
+
+def normalize_reason(text: str) -> str:
+    return " ".join(text.split())
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def period_start(period: Period, now: datetime, timezone: str) -> datetime | None:
+    """Calendar windows in the team's time zone: this week since Monday, this month since
+    the 1st, or everything."""
+    if period is Period.ALL:
+        return None
+    tz = ZoneInfo(timezone)
+    today = now.astimezone(tz).date()
+    first = (
+        today - timedelta(days=today.weekday()) if period is Period.WEEK else today.replace(day=1)
+    )
+    return datetime.combine(first, time(0), tz)
+
+
+def month_bounds(year: int, month: int, timezone: str) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(timezone)
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def dense_places(counts: list[Count]) -> list[tuple[int, int, int]]:
+    """(place, id, count) with ties sharing a place: 5, 5, 3 -> places 1, 1, 2."""
+    places: list[tuple[int, int, int]] = []
+    place, previous = 0, None
+    for entry in counts:
+        if entry.count != previous:
+            place += 1
+            previous = entry.count
+        places.append((place, int(entry.key or 0), entry.count))
+    return places
+
+
+class KudosService:
+    def __init__(self, db: Database, teams: TeamsService, clock: Clock) -> None:
+        self._db = db
+        self._teams = teams
+        self._clock = clock
+
+    async def check_reason(self, reason: str) -> str:
+        text = normalize_reason(reason)
+        if len(text) < REASON_LIMITS[0]:
+            raise DomainError("kudos.reason_short", n=REASON_LIMITS[0])
+        if len(text) > REASON_LIMITS[1]:
+            raise DomainError("kudos.reason_long", n=REASON_LIMITS[1], length=len(text))
+        return text
+
+    async def remaining(self, team: Team, giver_id: int) -> int:
+        day = local_day(self._clock.now(), team.timezone).isoformat()
+        async with self._db.transaction() as conn:
+            used = await repo.given_on(conn, team.id, giver_id, day)
+        return max(0, team.kudos_budget - used)
+
+    async def check_receivers(self, team: Team, giver_id: int, receiver_ids: list[int]) -> None:
+        """Refuse self-kudos and non-members before asking the giver anything else."""
+        if giver_id in receiver_ids:
+            raise DomainError("kudos.self")
+        async with self._db.transaction() as conn:
+            if await teams_repo.member(conn, team.id, giver_id) is None:
+                raise DomainError("kudos.giver_not_member")
+            for receiver_id in receiver_ids:
+                if await teams_repo.member(conn, team.id, receiver_id) is None:
+                    raise DomainError("kudos.receiver_not_member")
+
+    async def give(
+        self,
+        team: Team,
+        giver_id: int,
+        receiver_ids: list[int],
+        quality_id: str,
+        reason: str,
+        *,
+        chat_id: int | None = None,
+        message_id: int | None = None,
+    ) -> Given:
+        text = await self.check_reason(reason)
+        receivers = list(dict.fromkeys(receiver_ids))
+        if not receivers:
+            raise DomainError("kudos.no_receiver")
+        await self.check_receivers(team, giver_id, receivers)
+        quality = await self._teams.quality(team, quality_id)
+        if quality is None or not quality.enabled:
+            raise DomainError("kudos.bad_quality")
+        now = self._clock.now()
+        day = local_day(now, team.timezone).isoformat()
+        async with self._db.transaction() as conn:
+            keys = {r: _dedupe(giver_id, r, text, day) for r in receivers}
+            duplicates = [
+                k for r in receivers if (k := await repo.by_dedupe(conn, team.id, keys[r]))
+            ]
+            fresh = [r for r in receivers if r not in {d.receiver_id for d in duplicates}]
+            used = await repo.given_on(conn, team.id, giver_id, day)
+            left = team.kudos_budget - used
+            if len(fresh) > left:
+                raise DomainError("kudos.budget", budget=team.kudos_budget, left=max(left, 0))
+            recorded: list[Kudos] = []
+            for receiver_id in fresh:
+                row = await repo.add(
+                    conn,
+                    team_id=team.id,
+                    giver_id=giver_id,
+                    receiver_id=receiver_id,
+                    quality_id=quality.id,
+                    reason=text,
+                    now=now,
+                    local_day=day,
+                    dedupe=keys[receiver_id],
+                    chat_id=chat_id,
+                    message_id=message_id,
+                )
+                if row is None:  # raced with a redelivery of the same update
+                    found = await repo.by_dedupe(conn, team.id, keys[receiver_id])
+                    if found is not None:
+                        duplicates.append(found)
+                else:
+                    recorded.append(row)
+        return Given(recorded, duplicates, max(0, left - len(recorded)), team.kudos_budget)
+
+    async def _own_recent(self, kudos_id: int, user_id: int) -> Kudos:
+        async with self._db.transaction() as conn:
+            row = await repo.get(conn, kudos_id)
+        if row is None or row.giver_id != user_id:
+            raise NotFound()
+        if self._clock.now() - row.created_at > UNDO_WINDOW:
+            raise DomainError("kudos.undo_expired", minutes=int(UNDO_WINDOW.total_seconds() // 60))
+        return row
+
+    async def undo(self, kudos_id: int, user_id: int) -> Kudos:
+        """The giver takes a kudos back (within the undo window); the budget is restored."""
+        row = await self._own_recent(kudos_id, user_id)
+        async with self._db.transaction() as conn:
+            await repo.remove(conn, kudos_id)
+        return row
+
+    async def change_quality(self, kudos_id: int, user_id: int, quality_id: str) -> Kudos:
+        row = await self._own_recent(kudos_id, user_id)
+        team = await self._teams.by_id(row.team_id)
+        quality = await self._teams.quality(team, quality_id)
+        if quality is None or not quality.enabled:
+            raise DomainError("kudos.bad_quality")
+        async with self._db.transaction() as conn:
+            await repo.set_quality(conn, kudos_id, quality_id)
+            updated = await repo.get(conn, kudos_id)
+        assert updated is not None
+        return updated
+
+    async def get(self, kudos_id: int) -> Kudos | None:
+        async with self._db.transaction() as conn:
+            return await repo.get(conn, kudos_id)
+
+    async def link(self, kudos_ids: list[int], chat_id: int, message_id: int) -> None:
+        async with self._db.transaction() as conn:
+            for kudos_id in kudos_ids:
+                await repo.set_link(conn, kudos_id, chat_id, message_id)
+
+    async def delivered(self, kudos_ids: list[int]) -> None:
+        async with self._db.transaction() as conn:
+            await repo.mark_delivered(conn, kudos_ids, self._clock.now())
+
+    async def undelivered(self, user_id: int) -> list[Kudos]:
+        async with self._db.transaction() as conn:
+            return await repo.undelivered(conn, user_id)
+
+    # --- boards ---------------------------------------------------------------------------
+
+    async def board(self, team: Team, period: Period, quality_id: str | None = None) -> Board:
+        since = period_start(period, self._clock.now(), team.timezone)
+        async with self._db.transaction() as conn:
+            receivers = await repo.top_receivers(conn, team.id, since, quality_id=quality_id)
+            qualities = await repo.top_qualities(conn, team.id, since, limit=5)
+            total = await repo.total(conn, team.id, since)
+        return Board(period, since, total, dense_places(receivers), qualities)
+
+    async def mine(self, team: Team, user_id: int, page: int = 0, page_size: int = 5) -> MyKudos:
+        async with self._db.transaction() as conn:
+            received = await repo.count_for(conn, team.id, receiver_id=user_id)
+            given = await repo.count_for(conn, team.id, giver_id=user_id)
+            by_q_in = await repo.top_qualities(conn, team.id, None, receiver_id=user_id)
+            by_q_out = await repo.top_qualities(conn, team.id, None, giver_id=user_id)
+            last = await repo.reasons(
+                conn, team.id, receiver_id=user_id, limit=page_size + 1, offset=page * page_size
+            )
+        return MyKudos(received, given, by_q_in, by_q_out, last[:page_size], len(last) > page_size)
+
+    async def month_winners(self, team: Team, year: int, month: int) -> list[Winner]:
+        """The most thanked colleagues of a calendar month in the team's time zone (ties: all)."""
+        since, until = month_bounds(year, month, team.timezone)
+        async with self._db.transaction() as conn:
+            top = await repo.top_receivers(conn, team.id, since, until, limit=5)
+            if not top:
+                return []
+            best = top[0].count
+            winners = []
+            for entry in (e for e in top if e.count == best):
+                user_id = int(entry.key or 0)
+                qualities = await repo.top_qualities(
+                    conn, team.id, since, until, receiver_id=user_id, limit=3
+                )
+                reasons = await repo.reasons(
+                    conn, team.id, receiver_id=user_id, since=since, until=until, limit=3
+                )
+                winners.append(Winner(user_id, entry.count, qualities, reasons))
+        return winners
+
+    async def digest(
+        self, team: Team, since: datetime, until: datetime
+    ) -> tuple[int, list[Count], list[int]]:
+        async with self._db.transaction() as conn:
+            total = await repo.total(conn, team.id, since, until)
+            qualities = await repo.top_qualities(conn, team.id, since, until, limit=3)
+            newcomers = await repo.first_time_receivers(conn, team.id, since, until)
+        return total, qualities, newcomers
+
+    def export_rows(
+        self, team: Team, since: datetime | None, until: datetime | None
+    ) -> AsyncIterator[tuple[datetime, str | None, str | None, str, str]]:
+        return repo.stream_export(self._db.engine, team.id, since, until)
+
+    async def qualities_for(self, team: Team) -> list[PortraitQuality]:
+        return await self._teams.enabled_qualities(team)
+
+
+def _dedupe(giver_id: int, receiver_id: int, reason: str, day: str) -> str:
+    raw = f"{giver_id}:{receiver_id}:{reason.casefold()}:{day}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]

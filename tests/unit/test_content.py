@@ -1,0 +1,269 @@
+"""The content files: what the real files hold, and readable errors when one is broken."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from html import escape
+from pathlib import Path
+
+import pytest
+
+import content as content_pkg
+from bot.__main__ import main
+from bot.i18n import Translations
+from content import CONTENT_DIR, Content, ContentError, load_content
+from handlers.render import tip_card
+
+PROJECT = Path(__file__).resolve().parents[2]
+TELEGRAM_MESSAGE_LIMIT = 4096
+
+
+# --- the real files ------------------------------------------------------------------------
+
+
+def test_categories(content: Content) -> None:
+    assert [c.id for c in content.categories] == ["values", "personal", "motivation", "skills"]
+
+
+def test_qualities(content: Content) -> None:
+    assert len(content.qualities) == 44
+    assert len({q.id for q in content.qualities}) == 44
+    per_category = {c.id: 0 for c in content.categories}
+    for quality in content.qualities:
+        per_category[quality.category] += 1
+    assert all(count > 0 for count in per_category.values()), per_category
+
+
+def test_tips_count_and_sources(content: Content) -> None:
+    assert len(content.tips) >= 40
+    sources = {s.id for s in content.tips_file.source}
+    assert sources == {"good_agent", "ideal_employee"}
+    assert all(t.source in sources for t in content.tips)
+    for source in sources:
+        assert sum(t.source == source for t in content.tips) >= 5, source
+
+
+def test_every_quality_has_its_own_tip(content: Content) -> None:
+    explained = {t.quality for t in content.tips if t.quality is not None}
+    missing = [q.id for q in content.qualities if q.id not in explained]
+    assert missing == []
+    assert all(content.quality(q) is not None for q in explained)
+
+
+def test_tip_on_capitalised_vy(content: Content) -> None:
+    found = [t for t in content.tips if "«Вы»" in t.body.ru]
+    assert found, "no tip about writing «Вы» with a capital letter"
+    assert any("«вы»" in t.body.ru for t in found)  # and it recommends the lowercase form
+
+
+def test_tip_on_client_as_person(content: Content) -> None:
+    found = [
+        t
+        for t in content.tips
+        if "человек" in t.title.ru.lower() and "клиент" in (t.title.ru + t.body.ru).lower()
+    ]
+    assert found, "no tip about seeing the client as a person"
+
+
+def test_every_text_has_both_languages(content: Content) -> None:
+    for tip in content.tips:
+        assert tip.title.ru and tip.title.en and tip.body.ru and tip.body.en, tip.id
+        assert re.search("[а-яё]", tip.body.ru, re.IGNORECASE), tip.id
+        assert not re.search("[а-яё]", tip.body.en, re.IGNORECASE), tip.id
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_rendered_cards_fit_a_message(content: Content, code: str) -> None:
+    i18n = Translations(content, "ru").get(code)
+    longest = 0
+    for tip in content.tips:
+        card = tip_card(tip, content, i18n)
+        assert escape(tip.title.get(code)) in card
+        longest = max(longest, len(card))
+        preview = i18n.t("tips.preview", channel="@" + "c" * 32, card=card)
+        assert len(preview) < TELEGRAM_MESSAGE_LIMIT
+    assert longest < TELEGRAM_MESSAGE_LIMIT // 2
+
+
+def test_quality_tip_card_names_the_quality(content: Content) -> None:
+    i18n = Translations(content, "ru").get("ru")
+    tip = next(t for t in content.tips if t.quality is not None)
+    quality = content.quality(tip.quality or "")
+    assert quality is not None
+    assert quality.name.ru in tip_card(tip, content, i18n)
+
+
+# --- broken files --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A copy of content/ to break one thing in."""
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return root
+
+
+def edit(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    new, count = re.subn(pattern, replacement, text, count=1, flags=re.MULTILINE)
+    assert count == 1, f"{pattern!r} not found in {path}"
+    path.write_text(new, encoding="utf-8")
+
+
+def load_error(root: Path) -> str:
+    with pytest.raises(ContentError) as info:
+        load_content(root)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("empty", ['""', '"   "'])
+def test_empty_tip_body(broken: Path, empty: str) -> None:
+    edit(broken / "tips.toml", r'^body\.ru = "Если вы не уверены.*$', f"body.ru = {empty}")
+    message = load_error(broken)
+    assert "tips.toml" in message
+    assert "'results_speak'" in message
+    assert "body.ru" in message
+
+
+def test_unknown_field_in_tip(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^source = "good_agent"$', 'source = "good_agent"\nauthor = "x"')
+    message = load_error(broken)
+    assert "tips.toml" in message
+    assert "'results_speak'" in message
+    assert "field 'author'" in message
+
+
+def test_quality_with_unknown_category(broken: Path) -> None:
+    edit(broken / "qualities.toml", r'^category = "values"$', 'category = "valuez"')
+    message = load_error(broken)
+    assert "qualities.toml" in message
+    assert "'flexibility'" in message
+    assert "category" in message
+    assert "valuez" in message
+
+
+def test_duplicate_tip_id(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^id = "self_analysis"$', 'id = "results_speak"')
+    message = load_error(broken)
+    assert "tips.toml" in message
+    assert "'results_speak'" in message
+    assert "duplicate" in message
+
+
+def test_duplicate_quality_id(broken: Path) -> None:
+    edit(broken / "qualities.toml", r'^id = "interest"$', 'id = "flexibility"')
+    message = load_error(broken)
+    assert "qualities.toml" in message
+    assert "'flexibility'" in message
+    assert "duplicate" in message
+
+
+def test_tip_with_unknown_quality(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^quality = "honesty"$', 'quality = "honsety"')
+    message = load_error(broken)
+    assert "tips.toml" in message
+    assert "'no_self_deception'" in message
+    assert "quality" in message
+    assert "honsety" in message
+
+
+def test_tip_with_unknown_source(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^source = "good_agent"$', 'source = "bad_agent"')
+    message = load_error(broken)
+    assert "'results_speak'" in message
+    assert "bad_agent" in message
+
+
+def test_invalid_toml(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^id = "self_analysis"$', 'id = "self_analysis')
+    message = load_error(broken)
+    assert "tips.toml" in message
+    assert "not valid TOML" in message
+
+
+def test_missing_file(broken: Path) -> None:
+    (broken / "qualities.toml").unlink()
+    message = load_error(broken)
+    assert "qualities.toml" in message
+    assert "missing" in message
+
+
+def test_locale_key_missing_in_en(broken: Path) -> None:
+    edit(broken / "locales" / "en.toml", r"^tip_now = .*\n", "")
+    message = load_error(broken)
+    assert "en.toml" in message
+    assert "'commands.tip_now'" in message
+    assert "missing" in message
+
+
+def test_locale_key_only_in_en(broken: Path) -> None:
+    edit(broken / "locales" / "en.toml", r"^tip_now = ", 'tip_later = "Later"\ntip_now = ')
+    message = load_error(broken)
+    assert "en.toml" in message
+    assert "'commands.tip_later'" in message
+
+
+def test_placeholder_mismatch(broken: Path) -> None:
+    edit(broken / "locales" / "en.toml", r"^posted = (.*)\{channel\}", r"posted = \1{chat}")
+    message = load_error(broken)
+    assert "en.toml" in message
+    assert "'tips.posted'" in message
+    assert "placeholders" in message
+    assert "chat" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "form_line", "form"),
+    [("ru", r'^few = "\{n\} совета"\n', "few"), ("en", r'^other = "\{n\} tips"\n', "other")],
+)
+def test_missing_plural_form(broken: Path, code: str, form_line: str, form: str) -> None:
+    edit(broken / "locales" / f"{code}.toml", form_line, "")
+    message = load_error(broken)
+    assert f"{code}.toml" in message
+    assert "'tips.count'" in message
+    assert f"'{form}'" in message
+    assert "plural" in message
+
+
+def test_unbroken_copy_loads(broken: Path, content: Content) -> None:
+    copy = load_content(broken)
+    assert [t.id for t in copy.tips] == [t.id for t in content.tips]
+
+
+# --- python -m bot check-content ---------------------------------------------------------------
+
+
+def test_check_content_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check-content"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    content = load_content()
+    out = result.stdout
+    assert "content OK" in out
+    assert f"{len(content.categories)} categories" in out
+    assert f"{len(content.qualities)} qualities" in out
+    assert f"{len(content.tips)} tips" in out
+    assert "en, ru" in out
+
+
+def test_check_content_reports_broken_file(
+    broken: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(broken / "tips.toml", r'^body\.ru = "Если вы не уверены.*$', 'body.ru = ""')
+    monkeypatch.setattr(content_pkg, "CONTENT_DIR", broken)
+    assert main(["check-content"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("content error: ")
+    assert "tips.toml" in err
+    assert "'results_speak'" in err
+    assert "body.ru" in err
