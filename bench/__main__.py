@@ -79,7 +79,9 @@ async def _bare_echo(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
     return stop
 
 
-def _full_stack(workdir: Path) -> Callable[[FakeTelegram], Awaitable[Callable[[], Awaitable[None]]]]:
+def _full_stack(
+    workdir: Path,
+) -> Callable[[FakeTelegram], Awaitable[Callable[[], Awaitable[None]]]]:
     async def start(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
         db = workdir / f"bench-{time.monotonic_ns()}.db"
         settings = Settings(  # type: ignore[call-arg]

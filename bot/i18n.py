@@ -42,7 +42,7 @@ class Translator:
             if not isinstance(n, int):
                 raise TypeError(f"plural string {key!r} needs an integer n=")
             form = self._plural(n)
-            entry = getattr(entry, form) or entry.other or entry.many or entry.one
+            entry = getattr(entry, form) or entry.other or entry.many or entry.one or ""
         return entry.format(**values) if values else entry
 
 

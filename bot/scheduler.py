@@ -90,9 +90,13 @@ class ApScheduler(Generic[Ctx]):
     def start(self) -> None:
         self._scheduler.start()
 
+    async def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until no job is running (tests; shutdown)."""
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Stop firing new runs and wait (up to ``timeout``) for the running ones."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await self.wait_idle(timeout)

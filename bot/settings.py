@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
-CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
+CHANNEL_RE = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{4,31}|-?\d{1,20})$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 BOTFATHER_HELP = (
     "BOT_TOKEN is not set. Open @BotFather in Telegram, send /newbot, follow the prompts, "
@@ -66,6 +66,18 @@ class Settings(DatabaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     updates_concurrency: int = Field(default=64, ge=1, le=10_000)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_missing(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(BOTFATHER_HELP)
+        return value
 
     @field_validator("bot_token")
     @classmethod
@@ -155,7 +167,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        if first["type"] == "missing" and name == "BOT_TOKEN":
+        if name == "BOT_TOKEN" and (first["type"] == "missing" or BOTFATHER_HELP in first["msg"]):
             raise SettingsError(BOTFATHER_HELP) from None
         message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{name}: {message}") from None

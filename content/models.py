@@ -11,6 +11,9 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)]
 
+#: The plural categories a locale entry may have (a table of only these keys is a plural).
+PLURAL_FORMS = frozenset({"one", "few", "many", "other"})
+
 #: Placeholders in UI strings look like {name}.
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -79,7 +82,7 @@ class TipsFile(_Strict):
 class Plural(_Strict):
     """Plural forms: Russian uses one/few/many, English one/other."""
 
-    one: str
+    one: str | None = None
     few: str | None = None
     many: str | None = None
     other: str | None = None
@@ -98,7 +101,7 @@ class Locale(RootModel[dict[str, str | Plural]]):
         def walk(prefix: str, node: dict[str, object]) -> None:
             for key, item in node.items():
                 name = f"{prefix}.{key}" if prefix else key
-                if isinstance(item, dict) and not ({"one"} <= set(item)):
+                if isinstance(item, dict) and not (item and set(item) <= PLURAL_FORMS):
                     walk(name, item)
                 else:
                     flat[name] = item
@@ -186,7 +189,9 @@ class Content(BaseModel):
                         f"{sorted(_placeholders(ru[key]))}"
                     )
                 if isinstance(value, Plural):
-                    needed = ("one", "few", "many") if code == "ru" else ("one", "other")
+                    needed: tuple[str, ...] = (
+                        ("one", "few", "many") if code == "ru" else ("one", "other")
+                    )
                     absent = [form for form in needed if getattr(value, form) is None]
                     if absent:
                         raise ContentError(

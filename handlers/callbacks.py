@@ -22,3 +22,89 @@ class TipRate(CallbackData, prefix="tr1"):
     """A reader's rating of a channel post; the post is the message the button is under."""
 
     rating: Rating
+
+
+class TeamJoin(CallbackData, prefix="tj1"):
+    team_id: int
+
+
+class TeamPick(CallbackData, prefix="tp1"):
+    team_id: int
+
+
+class PortraitView(CallbackData, prefix="pv1"):
+    """A portrait screen: ``category`` empty for the list of categories."""
+
+    team_id: int
+    category: str = ""
+
+
+class PortraitToggle(CallbackData, prefix="pq1"):
+    team_id: int
+    quality: str
+
+
+class PortraitAdd(CallbackData, prefix="pa1"):
+    team_id: int
+
+
+class PortraitRemove(CallbackData, prefix="pr1"):
+    team_id: int
+    quality: str
+
+
+class SettingsAction(StrEnum):
+    TIMEZONE = "tz"
+    BUDGET_DOWN = "b-"
+    BUDGET_UP = "b+"
+    ANNOUNCE = "an"
+    BIRTHDAYS = "bd"
+    DIGEST = "dg"
+
+
+class TeamSettings(CallbackData, prefix="ts1"):
+    team_id: int
+    action: SettingsAction
+
+
+class KudosQuality(CallbackData, prefix="kq1"):
+    """A quality for a kudos draft (``draft`` identifies it in the giver's own state)."""
+
+    draft: str
+    quality: str
+
+
+class KudosDraftCancel(CallbackData, prefix="kc1"):
+    draft: str
+
+
+class KudosUndo(CallbackData, prefix="ku1"):
+    kudos_id: int
+
+
+class KudosFix(CallbackData, prefix="kf1"):
+    kudos_id: int
+
+
+class KudosRequality(CallbackData, prefix="kr1"):
+    kudos_id: int
+    quality: str
+
+
+class KudosReceiver(CallbackData, prefix="kt1"):
+    """The colleague picked in the private /kudos flow."""
+
+    user_id: int
+
+
+class KudosConfirm(CallbackData, prefix="ks1"):
+    send: bool
+
+
+class MinePage(CallbackData, prefix="mp1"):
+    team_id: int
+    page: int
+
+
+class ForgetMe(CallbackData, prefix="fm1"):
+    confirm: bool

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject
 
 from bot.settings import Settings
 
@@ -31,8 +31,6 @@ class BotAdmin(Filter):
 
 
 def _chat(event: TelegramObject) -> Any:
-    if isinstance(event, Message):
-        return event.chat
-    if isinstance(event, CallbackQuery) and event.message is not None:
-        return event.message.chat
-    return None
+    if isinstance(event, CallbackQuery):
+        return event.message.chat if event.message is not None else None
+    return getattr(event, "chat", None)  # Message, ChatMemberUpdated, ...

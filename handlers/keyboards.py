@@ -5,7 +5,29 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from handlers.callbacks import Rating, TipMore, TipRate
+from bot.services.teams import PortraitQuality, Team
+from handlers.callbacks import (
+    ForgetMe,
+    KudosConfirm,
+    KudosDraftCancel,
+    KudosFix,
+    KudosQuality,
+    KudosReceiver,
+    KudosRequality,
+    KudosUndo,
+    MinePage,
+    PortraitAdd,
+    PortraitRemove,
+    PortraitToggle,
+    PortraitView,
+    Rating,
+    SettingsAction,
+    TeamJoin,
+    TeamPick,
+    TeamSettings,
+    TipMore,
+    TipRate,
+)
 
 
 def more_tip(tip_id: str, i18n: Translator) -> InlineKeyboardMarkup:
@@ -44,3 +66,237 @@ def open_private(
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=i18n.t("start.open_private"), url=url)]]
     )
+
+
+def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def join_team(team_id: int, bot_username: str, code: str, i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=i18n.t("teams.join"), callback_data=TeamJoin(team_id=team_id).pack()
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=i18n.t("start.open_private"),
+                    url=f"https://t.me/{bot_username}?start=team_{code}",
+                )
+            ],
+        ]
+    )
+
+
+def pick_team(teams: list[tuple[int, str]], current: int | None) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=("✅ " if team_id == current else "") + title[:60],
+                    callback_data=TeamPick(team_id=team_id).pack(),
+                )
+            ]
+            for team_id, title in teams
+        ]
+    )
+
+
+def portrait_root(
+    team_id: int, categories: list[tuple[str, str]], i18n: Translator
+) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=title, callback_data=PortraitView(team_id=team_id, category=cat).pack()
+        )
+        for cat, title in categories
+    ]
+    keyboard = rows(buttons, 2)
+    keyboard.append(
+        [
+            InlineKeyboardButton(
+                text=i18n.t("portrait.add"), callback_data=PortraitAdd(team_id=team_id).pack()
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def portrait_category(
+    team_id: int, qualities: list[PortraitQuality], i18n: Translator
+) -> InlineKeyboardMarkup:
+    lang = i18n.code
+    toggles = [
+        InlineKeyboardButton(
+            text=("✅ " if q.enabled else "▫️ ") + q.name(lang)[:50],
+            callback_data=PortraitToggle(team_id=team_id, quality=q.id).pack(),
+        )
+        for q in qualities
+    ]
+    keyboard = rows(toggles, 2)
+    keyboard.extend(
+        [
+            InlineKeyboardButton(
+                text=i18n.t("portrait.remove", name=q.name(lang)[:50]),
+                callback_data=PortraitRemove(team_id=team_id, quality=q.id).pack(),
+            )
+        ]
+        for q in qualities
+        if q.custom
+    )
+    keyboard.append(
+        [
+            InlineKeyboardButton(
+                text=i18n.t("portrait.back"), callback_data=PortraitView(team_id=team_id).pack()
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def team_settings(team: Team, i18n: Translator) -> InlineKeyboardMarkup:
+    def state(flag: bool) -> str:
+        return i18n.t("settings.yes") if flag else i18n.t("settings.no")
+
+    def button(text: str, action: SettingsAction) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=text, callback_data=TeamSettings(team_id=team.id, action=action).pack()
+        )
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(i18n.t("settings.timezone"), SettingsAction.TIMEZONE)],
+            [
+                button("➖", SettingsAction.BUDGET_DOWN),
+                button(i18n.t("settings.budget", n=team.kudos_budget), SettingsAction.BUDGET_UP),
+                button("➕", SettingsAction.BUDGET_UP),
+            ],
+            [
+                button(
+                    i18n.t("settings.announce", state=state(team.announce)), SettingsAction.ANNOUNCE
+                )
+            ],
+            [
+                button(
+                    i18n.t("settings.birthdays", state=state(team.birthdays)),
+                    SettingsAction.BIRTHDAYS,
+                )
+            ],
+            [button(i18n.t("settings.digest", state=state(team.digest)), SettingsAction.DIGEST)],
+        ]
+    )
+
+
+def kudos_qualities(
+    draft: str, qualities: list[PortraitQuality], i18n: Translator
+) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=q.name(i18n.code)[:40],
+            callback_data=KudosQuality(draft=draft, quality=q.id).pack(),
+        )
+        for q in qualities
+    ]
+    keyboard = rows(buttons, 2)
+    keyboard.append(
+        [
+            InlineKeyboardButton(
+                text=i18n.t("kudos.cancel"), callback_data=KudosDraftCancel(draft=draft).pack()
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def kudos_requality(
+    kudos_id: int, qualities: list[PortraitQuality], i18n: Translator
+) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=q.name(i18n.code)[:40],
+            callback_data=KudosRequality(kudos_id=kudos_id, quality=q.id).pack(),
+        )
+        for q in qualities
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows(buttons, 2))
+
+
+def kudos_actions(kudos_id: int, i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=i18n.t("kudos.undo"), callback_data=KudosUndo(kudos_id=kudos_id).pack()
+                ),
+                InlineKeyboardButton(
+                    text=i18n.t("kudos.fix_quality"),
+                    callback_data=KudosFix(kudos_id=kudos_id).pack(),
+                ),
+            ]
+        ]
+    )
+
+
+def kudos_receivers(members: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=name[:40], callback_data=KudosReceiver(user_id=uid).pack())
+        for uid, name in members
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows(buttons, 2))
+
+
+def kudos_confirm(i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=i18n.t("kudos.send"), callback_data=KudosConfirm(send=True).pack()
+                ),
+                InlineKeyboardButton(
+                    text=i18n.t("kudos.cancel"), callback_data=KudosConfirm(send=False).pack()
+                ),
+            ]
+        ]
+    )
+
+
+def mine_pages(
+    team_id: int, page: int, has_more: bool, i18n: Translator
+) -> InlineKeyboardMarkup | None:
+    buttons = []
+    if page > 0:
+        buttons.append(
+            InlineKeyboardButton(
+                text=i18n.t("kudos.prev"),
+                callback_data=MinePage(team_id=team_id, page=page - 1).pack(),
+            )
+        )
+    if has_more:
+        buttons.append(
+            InlineKeyboardButton(
+                text=i18n.t("kudos.next"),
+                callback_data=MinePage(team_id=team_id, page=page + 1).pack(),
+            )
+        )
+    return InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+
+
+def forget_me(i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=i18n.t("kudos.forget_yes"), callback_data=ForgetMe(confirm=True).pack()
+                ),
+                InlineKeyboardButton(
+                    text=i18n.t("kudos.forget_no"), callback_data=ForgetMe(confirm=False).pack()
+                ),
+            ]
+        ]
+    )
+
+
+def link_button(text: str, url: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])

@@ -212,7 +212,11 @@ class TipsService:
     async def vote(self, chat_id: int, message_id: int, user_id: int, vote: Vote) -> VoteResult:
         """Record a reader's vote on a channel post; the same vote again withdraws it."""
         now = self._clock.now()
-        async with self._db.transaction() as conn:
+        # one reader's presses are serialised, so a double tap cannot vote twice
+        async with (
+            self._locks[f"vote:{chat_id}:{message_id}:{user_id}"],
+            self._db.transaction() as conn,
+        ):
             post = await repo.post_by_message(conn, chat_id, message_id)
             if post is None:
                 raise NotFound()

@@ -59,7 +59,8 @@ async def test_command_menu_is_set_for_both_locales_and_chat_types(
         assert any(lang == code and "all_private_chats" in scope for lang, scope in seen)
         assert any(lang == code and "all_group_chats" in scope for lang, scope in seen)
     russian = next(
-        c for c in calls
+        c
+        for c in calls
         if c.params.get("language_code") == "ru" and "all_private_chats" in str(c.params["scope"])
     )
     assert "Совет" in str(russian.params["commands"])
@@ -97,7 +98,9 @@ async def test_conversation_state_survives_a_restart(tg: FakeTelegram, start_bot
     assert "Отменено" in ((await tg.next_bot_message(user.private)).text or "")
 
 
-async def test_unknown_command_and_stray_text_get_a_hint(tg: FakeTelegram, start_bot: Starter) -> None:
+async def test_unknown_command_and_stray_text_get_a_hint(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
     await start_bot()
     user = tg.user("Ivan", language_code="ru")
     user.start_bot()
@@ -136,11 +139,15 @@ async def test_flood_control_429_is_waited_out_and_sent_once(
     reply = await tg.next_bot_message(user.private, timeout=10)
     assert "💡" in (reply.text or "")
     await tg.wait_until(lambda: len(tg.bot_messages(user.private)) == sent_before + 1)
-    sends = [c for c in tg.calls_of("sendMessage") if c.params.get("chat_id") in (user.id, str(user.id))]
+    sends = [
+        c for c in tg.calls_of("sendMessage") if c.params.get("chat_id") in (user.id, str(user.id))
+    ]
     assert [c.error_code for c in sends[-2:]] == [429, None]
 
 
-async def test_a_user_who_blocked_the_bot_is_remembered(tg: FakeTelegram, start_bot: Starter) -> None:
+async def test_a_user_who_blocked_the_bot_is_remembered(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
     running = await start_bot()
     user = tg.user("Gleb", language_code="ru")
     user.start_bot()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.e2e.conftest import TOKEN, Starter
+from tests.e2e.conftest import TOKEN
 from tests.fakebot import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,9 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 async def test_without_a_token_it_explains_how_to_get_one(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot",
+        sys.executable,
+        "-m",
+        "bot",
         cwd=tmp_path,  # no .env there
         env={**_env(tmp_path), "PYTHONPATH": str(ROOT)},
         stdout=asyncio.subprocess.PIPE,
@@ -40,16 +42,25 @@ async def test_without_a_token_it_explains_how_to_get_one(tmp_path: Path) -> Non
 
 
 async def test_invalid_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = {**_env(tmp_path, BOT_TOKEN=TOKEN, DEFAULT_TIMEZONE="Mars/Olympus"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **_env(tmp_path, BOT_TOKEN=TOKEN, DEFAULT_TIMEZONE="Mars/Olympus"),
+        "PYTHONPATH": str(ROOT),
+    }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1
-    assert "DEFAULT_TIMEZONE" in lines[0] and "Mars/Olympus" in lines[0]
+    assert "DEFAULT_TIMEZONE" in lines[0]
+    assert "Mars/Olympus" in lines[0]
 
 
 async def test_process_answers_and_stops_gracefully_on_sigterm(
@@ -57,8 +68,13 @@ async def test_process_answers_and_stops_gracefully_on_sigterm(
 ) -> None:
     env = {**_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.base_url), "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         user = tg.user("Оля", language_code="ru")
@@ -74,7 +90,8 @@ async def test_process_answers_and_stops_gracefully_on_sigterm(
     assert proc.returncode == 0
     log = err.decode()
     assert "stopped" in log
-    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert TOKEN not in log
+    assert TOKEN.split(":")[1] not in log
     assert (tmp_path / "proc.db").exists()
 
 
@@ -114,19 +131,19 @@ async def test_webhook_mode_with_secret_token(tg: FakeTelegram, tmp_path: Path) 
         assert (reply.text or "").startswith("Hi, Web!")
 
         async with aiohttp.ClientSession() as http:
-            forged = {"update_id": 999, "message": {"message_id": 1, "date": 0,
-                      "chat": {"id": 1, "type": "private"}, "text": "/start"}}
-            async with http.post(url, json=forged,
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as resp:
+            forged = {
+                "update_id": 999,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 1, "type": "private"},
+                    "text": "/start",
+                },
+            }
+            async with http.post(
+                url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as resp:
                 assert resp.status == 401
     finally:
         app.stop_event.set()
         await asyncio.wait_for(task, 30)
-
-
-async def test_start_bot_fixture_is_the_real_polling_app(tg: FakeTelegram, start_bot: Starter) -> None:
-    running = await start_bot()
-    polls = tg.calls_of("getUpdates")
-    assert polls and polls[-1].params.get("allowed_updates") is not None
-    assert "my_chat_member" in str(polls[-1].params["allowed_updates"])
-    assert running.app.settings.telegram_api_url == tg.base_url

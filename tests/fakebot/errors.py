@@ -70,9 +70,7 @@ def conflict(description: str) -> ApiError:
 
 
 def too_many_requests(retry_after: int) -> ApiError:
-    return ApiError(
-        429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
-    )
+    return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
 
 
 def not_found() -> ApiError:

@@ -120,7 +120,9 @@ def _decode_entity(source: str, index: int) -> tuple[str, int] | None:
     return decoded, end + 1
 
 
-def parse_html(source: str, resolve_user: Callable[[int], User | None] | None = None) -> FormattedText:
+def parse_html(
+    source: str, resolve_user: Callable[[int], User | None] | None = None
+) -> FormattedText:
     """Parse Telegram HTML into plain text and entities (not yet trimmed)."""
     out: list[str] = []
     utf16 = 0
@@ -225,9 +227,7 @@ def parse_html(source: str, resolve_user: Callable[[int], User | None] | None = 
                     j += 1
                 value = source[token_begin:j].lower()
                 if j >= n:
-                    raise fail(
-                        f"Unclosed start tag at byte offset {_byte_offset(source, begin)}"
-                    )
+                    raise fail(f"Unclosed start tag at byte offset {_byte_offset(source, begin)}")
                 if source[j] not in _SPACES and source[j] != ">":
                     raise fail(
                         "Unexpected end of name token at byte offset "
@@ -247,9 +247,7 @@ def parse_html(source: str, resolve_user: Callable[[int], User | None] | None = 
                     chars.append(source[j])
                     j += 1
                 if j >= n:
-                    raise fail(
-                        f"Unclosed start tag at byte offset {_byte_offset(source, begin)}"
-                    )
+                    raise fail(f"Unclosed start tag at byte offset {_byte_offset(source, begin)}")
                 j += 1
                 value = "".join(chars)
             attributes[attribute] = value
@@ -355,7 +353,9 @@ def _close_tag(
                 return
         url = _normalize_url(href)
         if url is not None:
-            entities.append(MessageEntity(type="text_link", offset=tag.offset, length=length, url=url))
+            entities.append(
+                MessageEntity(type="text_link", offset=tag.offset, length=length, url=url)
+            )
 
 
 def trim(formatted: FormattedText) -> FormattedText:
@@ -379,7 +379,7 @@ def trim(formatted: FormattedText) -> FormattedText:
 def clip_entities(text: str, entities: list[MessageEntity]) -> list[MessageEntity]:
     """Entities passed explicitly: drop the ones outside the text, sort them like Telegram."""
     total = utf16_len(text)
-    kept = [e for e in entities if e.length > 0 and 0 <= e.offset and e.offset + e.length <= total]
+    kept = [e for e in entities if e.length > 0 and e.offset >= 0 and e.offset + e.length <= total]
     return sorted(kept, key=lambda e: (e.offset, -e.length))
 
 
@@ -400,9 +400,7 @@ def format_text(
         except EntityParseError as error:
             raise bad_request(f"can't parse entities: {error}") from None
     elif parse_mode.lower() in ("markdownv2", "markdown"):
-        raise ApiError(
-            400, f"Bad Request: fake Bot API does not implement parse_mode {parse_mode}"
-        )
+        raise ApiError(400, f"Bad Request: fake Bot API does not implement parse_mode {parse_mode}")
     else:
         raise bad_request("unsupported parse_mode")
     return trim(formatted)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from aiogram.client.default import Default
 from aiogram.types import Update
 
 ALL_UPDATE_TYPES: tuple[str, ...] = tuple(
@@ -49,9 +51,36 @@ class PendingUpdate:
     payload: dict[str, Any]
 
 
+def to_datetime(stamp: int) -> datetime:
+    """aiogram types declare dates as datetimes; they serialize back to Unix time."""
+    return datetime.fromtimestamp(stamp, tz=UTC)
+
+
+_UNSET_MARKER = "\x00fakebot-unset\x00"
+
+
+def _unset_to_marker(value: Any) -> Any:
+    if isinstance(value, Default):
+        return _UNSET_MARKER
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def _strip_markers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_markers(v) for k, v in value.items() if v != _UNSET_MARKER}
+    if isinstance(value, list):
+        return [_strip_markers(v) for v in value if v != _UNSET_MARKER]
+    return value
+
+
 def dump(obj: Any) -> Any:
-    """Serialize an aiogram object exactly as the Bot API would send it."""
-    return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """Serialize an aiogram object exactly as the Bot API would send it.
+
+    Objects parsed from the bot's requests may still hold aiogram's ``Default`` sentinels
+    (e.g. an unset parse_mode); those fields are left out, as if they had not been sent.
+    """
+    data = obj.model_dump(mode="json", by_alias=True, exclude_none=True, fallback=_unset_to_marker)
+    return _strip_markers(data)
 
 
 class UpdateQueue:

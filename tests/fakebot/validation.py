@@ -21,11 +21,10 @@ from aiogram.client.default import Default
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import (
     BotCommand,
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 from pydantic import BaseModel, ValidationError
 
@@ -139,7 +138,7 @@ class UploadedFile:
 
 
 # --- coercion of form values ---------------------------------------------------------------
-def _accepted_kinds(annotation: Any) -> set[type]:
+def _accepted_kinds(annotation: Any, *, files_as_str: bool = True) -> set[type]:
     """Which JSON value kinds a field annotation accepts (str only -> keep raw strings)."""
     kinds: set[type] = set()
     stack = [annotation]
@@ -171,6 +170,9 @@ def _accepted_kinds(annotation: Any) -> set[type]:
             kinds.update((int, float))
         elif current is str:
             kinds.add(str)
+        elif inspect.isclass(current) and issubclass(current, InputFile):
+            if files_as_str:
+                kinds.add(str)  # an InputFile arrives as a string: attach://<part> or a file_id
         elif inspect.isclass(current) and issubclass(current, BaseModel):
             kinds.add(dict)
         elif inspect.isclass(current) and current.__name__ in ("datetime", "timedelta"):
@@ -227,11 +229,14 @@ def build_model(method: str, params: Mapping[str, Any]) -> TelegramMethod[Any]:
     """Validate the parameters with aiogram's model of the method."""
     cls = METHODS[method]
     data = dict(params)
+    for key in _NOT_REQUIRED.get(method, frozenset()):
+        if _is_missing(data.get(key)):
+            data[key] = ""
     for name, info in cls.model_fields.items():
         key = info.alias or name
         value = data.get(key)
         if isinstance(value, str) and value.startswith("attach://"):
-            if str not in _accepted_kinds(info.annotation):
+            if str not in _accepted_kinds(info.annotation, files_as_str=False):
                 data.pop(key)  # an uploaded file where aiogram's model wants an InputFile
         elif _is_missing(value) and not info.is_required():
             data.pop(key, None)
@@ -253,9 +258,6 @@ def opt(value: Any) -> Any:
 
 
 # --- reply markup --------------------------------------------------------------------------
-ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
-
-
 def _valid_button_url(url: str) -> bool:
     if not url or any(ch.isspace() for ch in url):
         return False

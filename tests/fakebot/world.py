@@ -44,7 +44,7 @@ from .clock import Clock
 from .errors import bad_request, forbidden
 from .flood import FloodController
 from .formatting import utf16_len
-from .updates import ChangeSignal, UpdateQueue
+from .updates import ChangeSignal, UpdateQueue, to_datetime
 from .validation import MAX_TEXT_LENGTH, START_PAYLOAD_RE
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
@@ -174,7 +174,7 @@ class PollState:
             explanation=self.explanation,
             explanation_entities=self.explanation_entities or None,
             open_period=self.open_period,
-            close_date=self.close_date,
+            close_date=to_datetime(self.close_date) if self.close_date is not None else None,
         )
 
 
@@ -223,7 +223,7 @@ class StoredMessage:
         )
         return Message(
             message_id=self.message_id,
-            date=self.date,
+            date=to_datetime(self.date),
             chat=chat.as_chat(),
             from_user=from_user,
             sender_chat=sender_chat,
@@ -435,7 +435,9 @@ class World:
         self.flood = flood
         self.privacy_mode = privacy_mode
         self.callback_query_ttl = callback_query_ttl
-        self.bot_user = User(id=self.bot_id, is_bot=True, first_name=bot_name, username=bot_username)
+        self.bot_user = User(
+            id=self.bot_id, is_bot=True, first_name=bot_name, username=bot_username
+        )
         self.signal = ChangeSignal()
         self.updates = UpdateQueue(self.signal)
         self.users: dict[int, FakeUser] = {}
@@ -450,6 +452,7 @@ class World:
         self.names: dict[str, str] = {}
         self.calls: list[ApiCall] = []
         self._user_ids = itertools.count(1_000_001)
+        self._owner_ids = itertools.count(7_000_000_001)
         self._group_ids = itertools.count(4_000_000_001)
         self._channel_ids = itertools.count(2_000_000_001)
         self._query_ids = itertools.count(4_242_000_000_001)
@@ -525,10 +528,9 @@ class World:
         username: str | None,
         owner: FakeUser | None,
     ) -> FakeChat:
-        if supergroup:
-            chat_id = -1_000_000_000_000 - next(self._channel_ids)
-        else:
-            chat_id = -next(self._group_ids)
+        group_number = next(self._group_ids)
+        channel_number = next(self._channel_ids)
+        chat_id = -1_000_000_000_000 - channel_number if supergroup else -group_number
         if username is not None and not supergroup:
             raise ValueError("only supergroups can have a username")
         chat = FakeChat(
@@ -551,9 +553,11 @@ class World:
     ) -> FakeChat:
         chat_id = -1_000_000_000_000 - next(self._channel_ids)
         chat = FakeChat(self, chat_id, "channel", title=title, username=username)
-        chat.owner = owner or self.add_user(
-            f"{title} owner", username=None, language_code=None, last_name=None
-        )
+        if owner is None:
+            # a synthetic owner, outside the ids of tg.user() so test users keep their ids
+            owner = FakeUser(self, next(self._owner_ids), f"{title} owner")
+            self.users[owner.id] = owner
+        chat.owner = owner
         chat.members[chat.owner.id] = "creator"
         chat.bot_status = "administrator" if bot_is_admin else "left"
         self.chats[chat_id] = chat
@@ -592,7 +596,7 @@ class World:
         if status == "member":
             return ChatMemberMember(user=user)
         if status == "kicked":
-            return ChatMemberBanned(user=user, until_date=0)
+            return ChatMemberBanned(user=user, until_date=to_datetime(0))
         return ChatMemberLeft(user=user)
 
     def push_my_chat_member(
@@ -603,7 +607,7 @@ class World:
             ChatMemberUpdated(
                 chat=chat.as_chat(),
                 from_user=by.as_user() if by is not None else self.bot_user,
-                date=self.now_date(),
+                date=to_datetime(self.now_date()),
                 old_chat_member=self.bot_member(chat, old),
                 new_chat_member=self.bot_member(chat, new),
             ),
@@ -619,7 +623,7 @@ class World:
             ChatMemberUpdated(
                 chat=chat.as_chat(),
                 from_user=user.as_user(),
-                date=self.now_date(),
+                date=to_datetime(self.now_date()),
                 old_chat_member=self.member_object(chat, user.as_user(), old),
                 new_chat_member=self.member_object(chat, user.as_user(), new),
             ),
@@ -772,7 +776,11 @@ class World:
 
     def _auto_entities(self, text: str) -> list[MessageEntity]:
         found: list[MessageEntity] = []
-        for regex, kind in ((_COMMAND_RE, "bot_command"), (_MENTION_RE, "mention"), (_URL_RE, "url")):
+        for regex, kind in (
+            (_COMMAND_RE, "bot_command"),
+            (_MENTION_RE, "mention"),
+            (_URL_RE, "url"),
+        ):
             for match in regex.finditer(text):
                 found.append(
                     MessageEntity(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,8 +43,29 @@ def content() -> Content:
     return load_content()
 
 
+async def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        await database.migrate()
+    finally:
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated once per run by the real migrations; each test gets a copy
+    (migrating per test would be most of the suite's run time)."""
+    path = tmp_path_factory.mktemp("template") / "t.db"
+    # In a thread with its own event loop, apart from the loops pytest-asyncio manages.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _migrate(f"sqlite+aiosqlite:///{path}")).result()
+    assert not path.with_name("t.db-wal").exists()
+    return path
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def db_url(tmp_path: Path, migrated_template: Path) -> str:
+    shutil.copyfile(migrated_template, tmp_path / "t.db")
     return f"sqlite+aiosqlite:///{tmp_path}/t.db"
 
 
@@ -61,7 +85,6 @@ async def open_db(db_url: str) -> AsyncIterator[Callable[[], Database]]:
 
 
 @pytest.fixture
-async def db(open_db: Callable[[], Database]) -> Database:
-    database = open_db()
-    await database.migrate()
-    return database
+def db(open_db: Callable[[], Database]) -> Database:
+    """A migrated database (a copy of the template)."""
+    return open_db()
