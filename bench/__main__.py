@@ -19,12 +19,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 from aiogram.types import Message
 
 from bot.app import build_application
+from bot.i18n import Translations
 from bot.settings import Settings
+from content import load_content
+from handlers.keyboards import more_tip
+from handlers.render import tip_card
 from tests.fakebot import FakeTelegram
 
 TOKEN = "42:BENCH-token_abcdefghijklmnopqrstuvwxyz012"
@@ -79,6 +85,34 @@ async def _bare_echo(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
     return stop
 
 
+async def _bare_card(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
+    """A bare aiogram handler answering with the same HTML tip card and button as /tip."""
+    content = load_content()
+    i18n = Translations(content, "ru").get("ru")
+    card = tip_card(content.tips[0], content, i18n)
+    markup = more_tip(content.tips[0].id, i18n)
+    bot = Bot(
+        TOKEN,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    router = Router()
+
+    @router.message()
+    async def answer(message: Message) -> None:
+        await message.answer(card, reply_markup=markup)
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+
+    async def stop() -> None:
+        await dp.stop_polling()
+        await task
+
+    return stop
+
+
 def _full_stack(
     workdir: Path,
 ) -> Callable[[FakeTelegram], Awaitable[Callable[[], Awaitable[None]]]]:
@@ -108,18 +142,22 @@ async def main(users: int, per_user: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         full = _full_stack(Path(tmp))
         print(f"{users} users x ({per_user} messages + /start), best of {rounds} rounds\n")
-        results: dict[str, list[tuple[float, float]]] = {"echo": [], "tip": []}
-        for _ in range(rounds):  # interleaved, so both see the same machine state
-            results["echo"].append(await _measure(_bare_echo, users, per_user, "hello"))
-            results["tip"].append(await _measure(full, users, per_user, "/tip"))
-        echo_rate = max(r for r, _ in results["echo"])
-        tip_rate = max(r for r, _ in results["tip"])
-        echo_mem = min(m for _, m in results["echo"])
-        tip_mem = min(m for _, m in results["tip"])
+        scenarios = {
+            "bare aiogram echo (baseline)": (_bare_echo, "hello"),
+            "bare aiogram, same card as /tip": (_bare_card, "/tip"),
+            "/tip, whole stack": (full, "/tip"),
+        }
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in scenarios}
+        for _ in range(rounds):  # interleaved, so all see the same machine state
+            for name, (run, text) in scenarios.items():
+                results[name].append(await _measure(run, users, per_user, text))
+        best = {name: max(r for r, _ in runs) for name, runs in results.items()}
         print(f"{'scenario':<36}{'updates/s':>12}{'peak MiB':>12}")
-        print(f"{'bare aiogram echo (baseline)':<36}{echo_rate:>12.0f}{echo_mem:>12.1f}")
-        print(f"{'/tip, whole stack':<36}{tip_rate:>12.0f}{tip_mem:>12.1f}")
-        print(f"\nratio /tip ÷ echo: {tip_rate / echo_rate:.2f}")
+        for name, runs in results.items():
+            print(f"{name:<36}{best[name]:>12.0f}{min(m for _, m in runs):>12.1f}")
+        echo, card, tip = best.values()
+        print(f"\nratio /tip ÷ echo: {tip / echo:.2f}")
+        print(f"ratio /tip ÷ same-card baseline: {tip / card:.2f}")
         print("(peak MiB includes the fake server, which runs in the same process)")
 
 

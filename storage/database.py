@@ -3,12 +3,20 @@
 Transactions: one unit of work per service call. A service opens
 ``async with db.transaction() as conn`` and passes ``conn`` to repository functions;
 repositories never commit. Everything done on one ``conn`` commits or rolls back together.
+Transactions never nest (a nested one raises), and nothing slow (no network) is awaited
+inside one.
+
+SQLite takes one writer at a time; rather than letting concurrent updates race for the file
+lock (and fail with "database is locked" under a burst), the process runs its SQLite
+transactions one after another through an asyncio lock. PostgreSQL runs them concurrently.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+_in_transaction: ContextVar[bool] = ContextVar("in_transaction", default=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,12 +55,19 @@ class Database:
         )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._serial = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One unit of work: commits on success, rolls back on any exception."""
-        async with self.engine.begin() as conn:
-            yield conn
+        if _in_transaction.get():
+            raise RuntimeError("nested Database.transaction(): pass the open connection down")
+        token = _in_transaction.set(True)
+        try:
+            async with self._serial or nullcontext(), self.engine.begin() as conn:
+                yield conn
+        finally:
+            _in_transaction.reset(token)
 
     async def migrate(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision``."""

@@ -92,9 +92,6 @@ async def start_bot(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Starter]:
         values.update(overrides)
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
         app = build_application(settings, clock=clock, rng=random.Random(7))
-        # aiogram calls getMe right before its first getUpdates (which the fake records only
-        # when the long poll returns), so a new getMe means polling has begun
-        polls_before = len(server.calls_of("getMe"))
         task = asyncio.create_task(app.run_polling(handle_signals=False))
         handle = Running(app, task)
         running.append(handle)
@@ -102,7 +99,7 @@ async def start_bot(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Starter]:
         def polling() -> bool:
             if task.done():
                 return True
-            return len(server.calls_of("getMe")) > polls_before
+            return server.is_polling  # a getUpdates long poll is waiting
 
         await server.wait_until(polling, timeout=15)
         if task.done():
