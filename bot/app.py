@@ -27,23 +27,45 @@ from aiogram.types import (
 from bot.clock import Clock, SystemClock
 from bot.fsm import DatabaseStorage
 from bot.i18n import Translations, Translator
-from bot.jobs import JobContext, post_scheduled_tip
+from bot.jobs import JobContext, post_scheduled_tip, run_team_events
 from bot.scheduler import ApScheduler
+from bot.services.kudos import KudosService
+from bot.services.recognition import RecognitionService
+from bot.services.teams import TeamsService
 from bot.services.tips import TipsService
 from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
 from bot.telegram import build_bot
 from content import LOCALES, Content, load_content
 from handlers import setup_routers
+from handlers.kudos import KudosNotifier
+from handlers.leads import LeadChecker
 from handlers.middlewares import AnswerCallbacks, UpdateContext
 from handlers.tips import TelegramTipPoster
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = ("start", "help", "tip", "cancel")
-GROUP_COMMANDS = ("help",)
+PRIVATE_COMMANDS = (
+    "start",
+    "help",
+    "tip",
+    "kudos",
+    "mykudos",
+    "top",
+    "team",
+    "birthday",
+    "portrait",
+    "settings",
+    "export",
+    "leave",
+    "forget_me",
+    "cancel",
+)
+GROUP_COMMANDS = ("kudos", "top", "help", "portrait", "settings", "promote", "leave")
 ADMIN_COMMANDS = ("tip_preview", "tip_now", "tip_stats")
+#: Team events (employee of the month, birthdays, digest) are checked this often.
+TEAM_EVENTS_CRON = "*/5 * * * *"
 SHUTDOWN_DRAIN_SECONDS = 25.0
 
 
@@ -71,7 +93,11 @@ class Application:
             self.tip_job_id = f"tips:{channel}"
             trigger = validate_cron(self.settings.tips_schedule, self.settings.default_timezone)
             self.scheduler.add_cron(self.tip_job_id, post_scheduled_tip, trigger, channel=channel)
+        self.scheduler.add_cron(
+            "team-events", run_team_events, validate_cron(TEAM_EVENTS_CRON, "UTC")
+        )
         self.scheduler.start()
+        await run_team_events(self.jobs)  # catch up what fell due while the bot was down
         if channel:
             # A slot missed while the bot was down is posted now if still within the grace
             # window; the slot claim in the database makes a second post impossible.
@@ -160,8 +186,16 @@ def build_application(
         rng=rng,
     )
     users = UsersService(db, clock)
+    teams = TeamsService(db, content, clock, settings.default_timezone)
+    kudos = KudosService(db, teams, clock)
+    notifier = KudosNotifier(bot, translations, teams, kudos, users)
     poster = TelegramTipPoster(bot, content, translations, settings.admin_ids)
-    jobs = JobContext(tips=tips, tip_poster=poster)
+    jobs = JobContext(
+        tips=tips,
+        tip_poster=poster,
+        recognition=RecognitionService(db, teams, kudos, clock),
+        notifier=notifier,
+    )
     updates = UpdateContext(translations)
     dp = Dispatcher(
         storage=DatabaseStorage(db, clock),
@@ -172,6 +206,10 @@ def build_application(
         tips=tips,
         users=users,
         poster=poster,
+        teams=teams,
+        kudos=kudos,
+        notifier=notifier,
+        leads=LeadChecker(teams),
     )
     dp.update.outer_middleware(updates)
     dp.callback_query.middleware(AnswerCallbacks())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.services.recognition import RecognitionNotifier, RecognitionService
 from bot.services.tips import TipPoster, TipsService
 
 log = logging.getLogger(__name__)
@@ -14,6 +15,8 @@ log = logging.getLogger(__name__)
 class JobContext:
     tips: TipsService
     tip_poster: TipPoster
+    recognition: RecognitionService
+    notifier: RecognitionNotifier
 
 
 async def post_scheduled_tip(ctx: JobContext, *, channel: str) -> None:
@@ -23,3 +26,10 @@ async def post_scheduled_tip(ctx: JobContext, *, channel: str) -> None:
         log.info(
             "scheduled tip %s posted to %s for slot %s", posted.tip.id, channel, posted.slot_at
         )
+
+
+async def run_team_events(ctx: JobContext) -> None:
+    """Employee of the month, birthdays and digests that are due now, each exactly once."""
+    done = await ctx.recognition.run(ctx.notifier)
+    if done:
+        log.info("team events: %s", ", ".join(done))

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, errors, tips
+from handlers import common, errors, kudos, teams, tips
 
 
 def setup_routers() -> Router:
     root = Router(name="root")
     root.include_routers(
+        teams.setup(),  # before common: it answers /start with a team link
         common.setup(),
         tips.setup(),
+        kudos.setup(),
         errors.setup(),
         common.setup_fallback(),
     )

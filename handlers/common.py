@@ -22,6 +22,7 @@ from bot.services.users import Person, UsersService
 from bot.settings import Settings
 from handlers.filters import GroupChat, PrivateChat
 from handlers.keyboards import open_private
+from handlers.teams import PendingKudos
 
 
 def person_of(message: Message) -> Person:
@@ -40,10 +41,13 @@ def setup() -> Router:
     router = Router(name="common")
 
     @router.message(CommandStart(), PrivateChat())
-    async def start_private(message: Message, i18n: Translator, users: UsersService) -> None:
+    async def start_private(
+        message: Message, i18n: Translator, users: UsersService, notifier: PendingKudos
+    ) -> None:
         await users.started(person_of(message))
         name = escape(message.from_user.first_name if message.from_user else "")
         await message.answer(i18n.t("start.private", name=name))
+        await notifier.deliver_pending(message.chat.id, i18n)
 
     @router.message(CommandStart(), GroupChat())
     async def start_group(message: Message, bot: Bot, i18n: Translator) -> None:

@@ -34,3 +34,13 @@ def _chat(event: TelegramObject) -> Any:
     if isinstance(event, CallbackQuery):
         return event.message.chat if event.message is not None else None
     return getattr(event, "chat", None)  # Message, ChatMemberUpdated, ...
+
+
+class HasField(Filter):
+    """The message carries a (non-empty) field, e.g. ``text`` or ``migrate_to_chat_id``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        return bool(getattr(event, self.name, None))

@@ -83,4 +83,5 @@ class AnswerCallbacks(BaseMiddleware):
                 await event.answer(
                     text=answer.text[:200] if answer.text else None,
                     show_alert=answer.show_alert,
+                    url=answer.url,
                 )

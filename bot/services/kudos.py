@@ -211,12 +211,15 @@ class KudosService:
             raise DomainError("kudos.undo_expired", minutes=int(UNDO_WINDOW.total_seconds() // 60))
         return row
 
-    async def undo(self, kudos_id: int, user_id: int) -> Kudos:
-        """The giver takes a kudos back (within the undo window); the budget is restored."""
+    async def undo(self, kudos_id: int, user_id: int) -> list[Kudos]:
+        """The giver takes back a kudos, and the others given with it by the same command,
+        within the undo window; the budget is restored."""
         row = await self._own_recent(kudos_id, user_id)
         async with self._db.transaction() as conn:
-            await repo.remove(conn, kudos_id)
-        return row
+            batch = await repo.batch_of(conn, row)
+            for item in batch:
+                await repo.remove(conn, item.id)
+        return batch
 
     async def change_quality(self, kudos_id: int, user_id: int, quality_id: str) -> Kudos:
         row = await self._own_recent(kudos_id, user_id)
@@ -225,7 +228,8 @@ class KudosService:
         if quality is None or not quality.enabled:
             raise DomainError("kudos.bad_quality")
         async with self._db.transaction() as conn:
-            await repo.set_quality(conn, kudos_id, quality_id)
+            for item in await repo.batch_of(conn, row):
+                await repo.set_quality(conn, item.id, quality_id)
             updated = await repo.get(conn, kudos_id)
         assert updated is not None
         return updated
@@ -309,3 +313,31 @@ class KudosService:
 def _dedupe(giver_id: int, receiver_id: int, reason: str, day: str) -> str:
     raw = f"{giver_id}:{receiver_id}:{reason.casefold()}:{day}"
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().replace("_", " ").replace("-", " ").replace("ё", "е").split())
+
+
+def match_quality(tag: str, qualities: list[PortraitQuality]) -> PortraitQuality | None:
+    """The portrait quality a ``#tag`` names: its id or full name (either language), else the
+    only quality with a word of its name equal to the tag, else the only one the tag starts."""
+    wanted = _norm(tag.lstrip("#"))
+    if len(wanted) < 3:
+        return None
+    for q in qualities:
+        if wanted in {_norm(q.id), _norm(q.name_ru), _norm(q.name_en)}:
+            return q
+    by_word = [
+        q
+        for q in qualities
+        if wanted in _norm(q.name_ru).split() or wanted in _norm(q.name_en).split()
+    ]
+    if len(by_word) == 1:
+        return by_word[0]
+    by_prefix = [
+        q
+        for q in qualities
+        if _norm(q.name_ru).startswith(wanted) or _norm(q.name_en).startswith(wanted)
+    ]
+    return by_prefix[0] if len(by_prefix) == 1 else None

@@ -190,6 +190,11 @@ class TeamsService:
             if not await repo.set_promoted(conn, team.id, user_id, promoted):
                 raise DomainError("teams.not_member")
 
+    async def set_birthday(self, user_id: int, day: str | None) -> None:
+        """``day`` as MM-DD, or None to stop the greetings."""
+        async with self._db.transaction() as conn:
+            await repo.set_profile(conn, user_id, birthday=day)
+
     # --- portrait -------------------------------------------------------------------------
 
     async def portrait(self, team: Team) -> list[PortraitQuality]:

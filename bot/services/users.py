@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from storage.database import Database
+from storage.repo import fsm as fsm_repo
+from storage.repo import kudos as kudos_repo
+from storage.repo import teams as teams_repo
 from storage.repo import users as repo
 from storage.repo.users import UserRow
 
@@ -41,6 +44,16 @@ class UsersService:
     async def blocked(self, user_id: int) -> None:
         async with self._db.transaction() as conn:
             await repo.mark_blocked(conn, user_id, self._clock.now())
+
+    async def forget(self, user_id: int) -> None:
+        """/forget_me: memberships, birthday and name go; kudos stay in team statistics
+        without naming the person."""
+        async with self._db.transaction() as conn:
+            await teams_repo.leave_all(conn, user_id, self._clock.now())
+            await teams_repo.forget_profile(conn, user_id)
+            await kudos_repo.forget_user(conn, user_id)
+            await repo.delete(conn, user_id)
+            await fsm_repo.forget_user(conn, user_id)
 
     async def get(self, user_id: int) -> UserRow | None:
         async with self._db.transaction() as conn:

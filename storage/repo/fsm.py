@@ -33,3 +33,9 @@ async def save(
     encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     values = {"state": state, "data": encoded, "updated_at": now}
     await conn.execute(upsert(conn, fsm_states, {"key": key, **values}, ["key"], values))
+
+
+async def forget_user(conn: AsyncConnection, user_id: int) -> None:
+    """Drop every conversation state of a user (keys are bot:chat:user[...])."""
+    await conn.execute(delete(fsm_states).where(fsm_states.c.key.like(f"%:{int(user_id)}")))
+    await conn.execute(delete(fsm_states).where(fsm_states.c.key.like(f"%:{int(user_id)}:%")))

@@ -115,6 +115,19 @@ async def given_on(conn: AsyncConnection, team_id: int, giver_id: int, local_day
     return int((await conn.execute(stmt)).scalar_one())
 
 
+async def batch_of(conn: AsyncConnection, row: KudosRow) -> list[KudosRow]:
+    """The kudos given together with ``row`` (one command thanking several colleagues)."""
+    rows = await conn.execute(
+        select(kudos).where(
+            kudos.c.team_id == row.team_id,
+            kudos.c.giver_id == row.giver_id,
+            kudos.c.created_at == row.created_at,
+            kudos.c.reason == row.reason,
+        )
+    )
+    return [_row(r) for r in rows]
+
+
 async def remove(conn: AsyncConnection, kudos_id: int) -> None:
     await conn.execute(delete(kudos).where(kudos.c.id == kudos_id))
 

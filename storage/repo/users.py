@@ -81,3 +81,7 @@ async def remember(
     await conn.execute(
         upsert(conn, users, {"id": user_id, "created_at": now, **values}, ["id"], values)
     )
+
+
+async def delete(conn: AsyncConnection, user_id: int) -> None:
+    await conn.execute(users.delete().where(users.c.id == user_id))
