@@ -1,4 +1,5 @@
-"""Benchmarks, measured side by side in one run: ``python -m bench`` (or ``make bench``).
+"""Benchmarks, measured side by side in one run: ``python -m bench [all|tips|kudos|top]``
+(or ``make bench``). See also ``bench/kudos.py``.
 
 updates/s for ``/tip`` through the whole stack (settings, middlewares, FSM storage in SQLite,
 the tips service, HTML rendering, the reply over HTTP) against a bare aiogram echo handler
@@ -25,6 +26,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import Message
 
+from bench.kudos import kudos_throughput, top_month
 from bot.app import build_application
 from bot.i18n import Translations
 from bot.settings import Settings
@@ -137,8 +139,7 @@ def _full_stack(
     return start
 
 
-async def main(users: int, per_user: int, rounds: int) -> None:
-    logging.basicConfig(level=logging.WARNING)
+async def tips_bench(users: int, per_user: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         full = _full_stack(Path(tmp))
         print(f"{users} users x ({per_user} messages + /start), best of {rounds} rounds\n")
@@ -161,10 +162,25 @@ async def main(users: int, per_user: int, rounds: int) -> None:
         print("(peak MiB includes the fake server, which runs in the same process)")
 
 
+async def main(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    if args.which in ("tips", "all"):
+        await tips_bench(args.users, args.per_user, args.rounds)
+        print()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.which in ("kudos", "all"):
+            await kudos_throughput(Path(tmp), args.users, args.per_user, args.rounds)
+        if args.which in ("top", "all"):
+            await top_month(Path(tmp), args.big, args.small, args.in_month, repeats=20)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("which", nargs="?", default="all", choices=("all", "tips", "kudos", "top"))
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--per-user", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    asyncio.run(main(args.users, args.per_user, args.rounds))
+    parser.add_argument("--big", type=int, default=1_000_000, help="history of the big team")
+    parser.add_argument("--small", type=int, default=10_000, help="history of the small team")
+    parser.add_argument("--in-month", type=int, default=2_000, help="kudos in this month")
+    asyncio.run(main(parser.parse_args()))

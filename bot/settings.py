@@ -115,7 +115,7 @@ class Settings(DatabaseSettings):
     def _timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)"
             ) from None

@@ -44,3 +44,11 @@ class HasField(Filter):
 
     async def __call__(self, event: TelegramObject) -> bool:
         return bool(getattr(event, self.name, None))
+
+
+class TextInput(Filter):
+    """Plain text typed into a flow: commands (``/cancel``, ``/help``...) are not input."""
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        text = getattr(event, "text", None)
+        return bool(text) and not str(text).startswith("/")

@@ -48,7 +48,7 @@ from handlers.callbacks import (
     KudosUndo,
     MinePage,
 )
-from handlers.filters import GroupChat, HasField, PrivateChat
+from handlers.filters import GroupChat, PrivateChat, TextInput
 from handlers.keyboards import (
     forget_me,
     join_team,
@@ -635,7 +635,7 @@ def setup() -> Router:
         assert isinstance(query.message, Message)
         await ask_quality(query.message, state, teams, kudos, callback_data.user_id, i18n)
 
-    @router.message(GiveKudos.receiver, PrivateChat(), HasField("text"))
+    @router.message(GiveKudos.receiver, PrivateChat(), TextInput())
     async def receiver_typed(
         message: Message,
         state: FSMContext,
@@ -670,7 +670,7 @@ def setup() -> Router:
         assert isinstance(query.message, Message)
         await query.message.answer(i18n.t("kudos.ask_reason"))
 
-    @router.message(GiveKudos.reason, PrivateChat(), HasField("text"))
+    @router.message(GiveKudos.reason, PrivateChat(), TextInput())
     async def reason_typed(
         message: Message,
         state: FSMContext,

@@ -8,6 +8,7 @@ from html import escape
 from typing import Protocol
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.filters import (
     IS_MEMBER,
     IS_NOT_MEMBER,
@@ -36,7 +37,7 @@ from handlers.callbacks import (
     TeamPick,
     TeamSettings,
 )
-from handlers.filters import GroupChat, HasField, PrivateChat
+from handlers.filters import GroupChat, HasField, PrivateChat, TextInput
 from handlers.keyboards import join_team, pick_team, portrait_category, portrait_root, team_settings
 from handlers.leads import LeadChecker
 from handlers.states import AddSkill, SetTimezone
@@ -81,6 +82,24 @@ async def greet_group(bot: Bot, team: Team, i18n: Translator) -> None:
         i18n.t("teams.greeting", title=escape(team.title)),
         reply_markup=join_team(team.id, me.username or "", team.join_code, i18n),
     )
+
+
+async def ask_in_private(
+    bot: Bot, users: UsersService, user_id: int, question: str, answer: CallbackAnswer
+) -> bool:
+    """Ask a question in the user's private chat (typed answers work only there). A user who
+    never started the bot is sent to it instead: the callback answer opens the chat."""
+    row = await users.get(user_id)
+    if row is not None and row.reachable:
+        try:
+            await bot.send_message(user_id, question)
+        except TelegramForbiddenError:
+            await users.blocked(user_id)
+        else:
+            return True
+    me = await bot.me()
+    answer.url = f"https://t.me/{me.username}?start=ask"
+    return False
 
 
 def portrait_text(team: Team, i18n: Translator) -> str:
@@ -163,13 +182,14 @@ def setup() -> Router:
         team = await teams.by_id(callback_data.team_id)
         if query.message is None or query.message.chat.id != team.chat_id:
             raise DomainError("errors.stale_button")
-        new = await teams.join(team, person(query.from_user))
         row = await users.get(query.from_user.id)
         if row is None or not row.reachable:
-            # Telegram lets a bot write only to users who started it: open the private chat
+            # Telegram lets a bot write only to users who started it: open the private chat,
+            # whose Start button sends the deep link that joins and welcomes them
             me = await bot.me()
             callback_answer.url = f"https://t.me/{me.username}?start=team_{team.join_code}"
             return
+        new = await teams.join(team, person(query.from_user))
         callback_answer.text = i18n.t("teams.joined" if new else "teams.already", title=team.title)
         if new:
             await bot.send_message(
@@ -375,18 +395,22 @@ def setup() -> Router:
         bot: Bot,
         state: FSMContext,
         teams: TeamsService,
+        users: UsersService,
         leads: LeadChecker,
         i18n: Translator,
+        callback_answer: CallbackAnswer,
     ) -> None:
         team = await teams.by_id(callback_data.team_id)
         await require_lead(bot, leads, team, query.from_user.id)
         # typed input works only in private (in groups the bot sees commands only)
-        flow = FSMContext(storage=state.storage, key=private_key(bot, query.from_user.id))
-        await flow.set_state(AddSkill.name)
-        await flow.set_data({"team_id": team.id})
-        await bot.send_message(query.from_user.id, i18n.t("portrait.ask_name"))
+        if await ask_in_private(
+            bot, users, query.from_user.id, i18n.t("portrait.ask_name"), callback_answer
+        ):
+            flow = FSMContext(storage=state.storage, key=private_key(bot, query.from_user.id))
+            await flow.set_state(AddSkill.name)
+            await flow.set_data({"team_id": team.id})
 
-    @router.message(AddSkill.name, PrivateChat(), HasField("text"))
+    @router.message(AddSkill.name, PrivateChat(), TextInput())
     async def skill_name(message: Message, state: FSMContext, i18n: Translator) -> None:
         name = " ".join((message.text or "").split())
         if not 2 <= len(name) <= 40:
@@ -396,7 +420,7 @@ def setup() -> Router:
         await state.set_state(AddSkill.meaning)
         await message.answer(i18n.t("portrait.ask_meaning"))
 
-    @router.message(AddSkill.meaning, PrivateChat(), HasField("text"))
+    @router.message(AddSkill.meaning, PrivateChat(), TextInput())
     async def skill_meaning(
         message: Message,
         bot: Bot,
@@ -441,6 +465,7 @@ def setup() -> Router:
         bot: Bot,
         state: FSMContext,
         teams: TeamsService,
+        users: UsersService,
         leads: LeadChecker,
         i18n: Translator,
         callback_answer: CallbackAnswer,
@@ -449,10 +474,13 @@ def setup() -> Router:
         await require_lead(bot, leads, team, query.from_user.id)
         action = callback_data.action
         if action is SettingsAction.TIMEZONE:
-            flow = FSMContext(storage=state.storage, key=private_key(bot, query.from_user.id))
-            await flow.set_state(SetTimezone.name)
-            await flow.set_data({"team_id": team.id})
-            await bot.send_message(query.from_user.id, i18n.t("settings.ask_timezone"))
+            asked = await ask_in_private(
+                bot, users, query.from_user.id, i18n.t("settings.ask_timezone"), callback_answer
+            )
+            if asked:
+                flow = FSMContext(storage=state.storage, key=private_key(bot, query.from_user.id))
+                await flow.set_state(SetTimezone.name)
+                await flow.set_data({"team_id": team.id})
             return
         if action is SettingsAction.BUDGET_UP:
             team = await teams.set_budget(team, team.kudos_budget + 1)
@@ -474,7 +502,7 @@ def setup() -> Router:
             reply_markup=team_settings(team, i18n),
         )
 
-    @router.message(SetTimezone.name, PrivateChat(), HasField("text"))
+    @router.message(SetTimezone.name, PrivateChat(), TextInput())
     async def timezone_entered(
         message: Message,
         bot: Bot,

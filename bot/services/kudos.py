@@ -276,7 +276,7 @@ class KudosService:
         """The most thanked colleagues of a calendar month in the team's time zone (ties: all)."""
         since, until = month_bounds(year, month, team.timezone)
         async with self._db.transaction() as conn:
-            top = await repo.top_receivers(conn, team.id, since, until, limit=5)
+            top = await repo.top_receivers(conn, team.id, since, until, limit=None)
             if not top:
                 return []
             best = top[0].count

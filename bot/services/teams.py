@@ -17,6 +17,7 @@ from bot.services.errors import DomainError, NotFound
 from bot.services.users import Person
 from content import Content
 from storage.database import Database
+from storage.repo import kudos as kudos_repo
 from storage.repo import teams as repo
 from storage.repo import users as users_repo
 from storage.repo.teams import MemberRow, PortraitRow, TeamRow
@@ -264,9 +265,11 @@ class TeamsService:
         customs = [q for q in existing if q.custom]
         if len(customs) >= MAX_CUSTOM:
             raise DomainError("portrait.too_many", n=MAX_CUSTOM)
-        number = max((int(q.id.removeprefix(CUSTOM_PREFIX)) for q in customs), default=0) + 1
-        quality_id = f"{CUSTOM_PREFIX}{number}"
         async with self._db.transaction() as conn:
+            # numbers are never reused: old kudos keep naming the skill they were given for
+            used = await kudos_repo.max_custom_number(conn, team.id, CUSTOM_PREFIX)
+            number = max([used, *(int(q.id.removeprefix(CUSTOM_PREFIX)) for q in customs)]) + 1
+            quality_id = f"{CUSTOM_PREFIX}{number}"
             await repo.add_portrait(conn, team.id, [PortraitRow(quality_id, True, name, meaning)])
         added = await self.quality(team, quality_id)
         assert added is not None
@@ -285,7 +288,7 @@ class TeamsService:
         name = name.strip()
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise DomainError("settings.bad_timezone", value=name) from None
         return await self._update(team, timezone=name)
 

@@ -171,7 +171,7 @@ async def top_receivers(
     since: datetime | None,
     until: datetime | None = None,
     quality_id: str | None = None,
-    limit: int = 10,
+    limit: int | None = 10,
 ) -> list[Count]:
     conditions = _window(team_id, since, until)
     conditions.append(kudos.c.receiver_id.is_not(None))
@@ -186,6 +186,19 @@ async def top_receivers(
         .limit(limit)
     )
     return [Count(r.receiver_id, int(r.n)) for r in await conn.execute(stmt)]
+
+
+async def max_custom_number(conn: AsyncConnection, team_id: int, prefix: str) -> int:
+    """The highest custom-quality number ever used in this team's kudos (ids never reused)."""
+    stmt = (
+        select(kudos.c.quality_id)
+        .where(kudos.c.team_id == team_id, kudos.c.quality_id.like(f"{prefix}%"))
+        .distinct()
+    )
+    numbers = [
+        int(q[len(prefix) :]) for (q,) in await conn.execute(stmt) if q[len(prefix) :].isdigit()
+    ]
+    return max(numbers, default=0)
 
 
 async def top_qualities(

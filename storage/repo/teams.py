@@ -309,11 +309,7 @@ async def set_profile(conn: AsyncConnection, user_id: int, **values: Any) -> Non
 async def birthdays_on(conn: AsyncConnection, team_id: int, day: str) -> list[MemberRow]:
     rows = await conn.execute(
         _member_query()
-        .select_from(
-            memberships.outerjoin(users, users.c.id == memberships.c.user_id).join(
-                user_profiles, user_profiles.c.user_id == memberships.c.user_id
-            )
-        )
+        .join(user_profiles, user_profiles.c.user_id == memberships.c.user_id)
         .where(
             memberships.c.team_id == team_id,
             memberships.c.left_at.is_(None),
