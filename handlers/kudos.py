@@ -132,37 +132,49 @@ class KudosNotifier:
         row = await self._users.get(user_id)
         return self._translations.for_language(row.language_code if row else None)
 
-    async def card(self, team: Team, given: list[Kudos], i18n: Translator) -> str:
+    async def people(self, team: Team, given: list[Kudos]) -> dict[int, Member]:
+        """Givers and receivers of ``given`` who are still members, in one query."""
+        ids = {k.giver_id for k in given} | {k.receiver_id for k in given}
+        return await self._teams.members_by_id(team, [i for i in ids if i is not None])
+
+    async def card(
+        self,
+        team: Team,
+        given: list[Kudos],
+        i18n: Translator,
+        people: dict[int, Member] | None = None,
+    ) -> str:
+        people = people if people is not None else await self.people(team, given)
         first = given[0]
-        giver = await self._teams.member(team, first.giver_id or 0)
-        receivers = [await self._teams.member(team, k.receiver_id or 0) for k in given]
         quality = await self._teams.quality(team, first.quality_id)
         return i18n.t(
             "kudos.card",
-            giver=member_name(giver, i18n),
-            receivers=", ".join(member_name(r, i18n) for r in receivers),
+            giver=member_name(people.get(first.giver_id or 0), i18n),
+            receivers=", ".join(member_name(people.get(k.receiver_id or 0), i18n) for k in given),
             reason=escape(first.reason),
             quality=escape(quality.name(i18n.code) if quality else first.quality_id),
         )
 
-    async def direct(self, team: Team, given: list[Kudos]) -> None:
+    async def direct(
+        self, team: Team, given: list[Kudos], people: dict[int, Member] | None = None
+    ) -> None:
         """A personal message to each receiver who can get one; the others see it at /start."""
+        people = people if people is not None else await self.people(team, given)
         delivered: list[int] = []
         for item in given:
-            receiver_id = item.receiver_id
-            if receiver_id is None:
+            receiver = people.get(item.receiver_id or 0)
+            if receiver is None or not receiver.reachable:
+                log.info("kudos %s kept for user %s (not reachable yet)", item.id, item.receiver_id)
                 continue
-            row = await self._users.get(receiver_id)
-            if row is None or not row.reachable:
-                log.info("kudos %s kept for user %s (not reachable yet)", item.id, receiver_id)
-                continue
-            i18n = self._translations.for_language(row.language_code)
-            if await self._send_dm(team, item, i18n):
+            i18n = self._translations.for_language(receiver.language_code)
+            if await self._send_dm(team, item, i18n, people):
                 delivered.append(item.id)
         await self._kudos.delivered(delivered)
 
-    async def _send_dm(self, team: Team, item: Kudos, i18n: Translator) -> bool:
-        giver = await self._teams.member(team, item.giver_id or 0)
+    async def _send_dm(
+        self, team: Team, item: Kudos, i18n: Translator, people: dict[int, Member]
+    ) -> bool:
+        giver = people.get(item.giver_id or 0)
         quality = await self._teams.quality(team, item.quality_id)
         text = i18n.t(
             "kudos.dm",
@@ -326,8 +338,9 @@ async def record_and_announce(
             )
         return given
     left = i18n.t("kudos.left_today", left=given.remaining, budget=given.budget)
+    people = await notifier.people(team, given.kudos)
     if team.announce:
-        text = await notifier.card(team, given.kudos, i18n) + "\n\n<i>" + left + "</i>"
+        text = await notifier.card(team, given.kudos, i18n, people) + "\n\n<i>" + left + "</i>"
     else:
         text = i18n.t("kudos.recorded") + " " + left
     markup = kudos_actions(given.kudos[0].id, i18n)
@@ -353,7 +366,7 @@ async def record_and_announce(
                 )
             except TelegramAPIError as exc:
                 log.warning("cannot announce kudos in team %s: %s", team.id, exc.message)
-    await notifier.direct(team, given.kudos)
+    await notifier.direct(team, given.kudos, people)
     return given
 
 
@@ -402,10 +415,9 @@ def setup() -> Router:
                 return
             ids.append(member.user_id)
         reason = await kudos.check_reason(reason)
-        await kudos.check_receivers(team, giver.id, ids)
         qualities = await kudos.qualities_for(team)
         chosen = match_quality(tag, qualities) if tag else None
-        if chosen is not None:
+        if chosen is not None:  # give() checks the people in its own transaction
             await record_and_announce(
                 bot=bot,
                 team=team,
@@ -420,6 +432,7 @@ def setup() -> Router:
                 i18n=i18n,
             )
             return
+        await kudos.check_receivers(team, giver.id, ids)  # before asking for the quality
         draft = secrets.token_hex(4)
         drafts = dict((await state.get_data()).get("drafts", {}))
         drafts[draft] = {

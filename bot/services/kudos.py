@@ -22,6 +22,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.clock import Clock
 from bot.services.errors import DomainError, NotFound
 from bot.services.teams import PortraitQuality, Team, TeamsService
@@ -139,14 +141,8 @@ class KudosService:
 
     async def check_receivers(self, team: Team, giver_id: int, receiver_ids: list[int]) -> None:
         """Refuse self-kudos and non-members before asking the giver anything else."""
-        if giver_id in receiver_ids:
-            raise DomainError("kudos.self")
         async with self._db.transaction() as conn:
-            if await teams_repo.member(conn, team.id, giver_id) is None:
-                raise DomainError("kudos.giver_not_member")
-            for receiver_id in receiver_ids:
-                if await teams_repo.member(conn, team.id, receiver_id) is None:
-                    raise DomainError("kudos.receiver_not_member")
+            await _check_people(conn, team, giver_id, receiver_ids)
 
     async def give(
         self,
@@ -163,13 +159,13 @@ class KudosService:
         receivers = list(dict.fromkeys(receiver_ids))
         if not receivers:
             raise DomainError("kudos.no_receiver")
-        await self.check_receivers(team, giver_id, receivers)
         quality = await self._teams.quality(team, quality_id)
         if quality is None or not quality.enabled:
             raise DomainError("kudos.bad_quality")
         now = self._clock.now()
         day = local_day(now, team.timezone).isoformat()
         async with self._db.transaction() as conn:
+            await _check_people(conn, team, giver_id, receivers)
             keys = {r: _dedupe(giver_id, r, text, day) for r in receivers}
             duplicates = [
                 k for r in receivers if (k := await repo.by_dedupe(conn, team.id, keys[r]))
@@ -308,6 +304,20 @@ class KudosService:
 
     async def qualities_for(self, team: Team) -> list[PortraitQuality]:
         return await self._teams.enabled_qualities(team)
+
+
+async def _check_people(
+    conn: AsyncConnection, team: Team, giver_id: int, receiver_ids: list[int]
+) -> None:
+    if giver_id in receiver_ids:
+        raise DomainError("kudos.self")
+    found = {
+        m.user_id for m in await teams_repo.members_by_id(conn, team.id, [giver_id, *receiver_ids])
+    }
+    if giver_id not in found:
+        raise DomainError("kudos.giver_not_member")
+    if any(r not in found for r in receiver_ids):
+        raise DomainError("kudos.receiver_not_member")
 
 
 def _dedupe(giver_id: int, receiver_id: int, reason: str, day: str) -> str:

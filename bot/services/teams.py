@@ -8,7 +8,10 @@ Everything is scoped per team. Unit of work: one transaction per public method.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
+from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +32,7 @@ MAX_CUSTOM = 30
 NAME_LIMITS = (2, 40)
 MEANING_LIMITS = (3, 300)
 BUDGET_LIMITS = (1, 50)
+PORTRAIT_CACHE_SECONDS = 30.0
 
 Team = TeamRow
 Member = MemberRow
@@ -58,6 +62,9 @@ class TeamsService:
         self._content = content
         self._clock = clock
         self._default_timezone = default_timezone
+        # portraits are read on every kudos and change rarely: cached briefly, dropped on change
+        self._portraits: dict[int, tuple[float, list[PortraitQuality]]] = {}
+        self._portrait_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- the team's life ------------------------------------------------------------------
 
@@ -159,6 +166,11 @@ class TeamsService:
         async with self._db.transaction() as conn:
             return await repo.member_by_username(conn, team.id, username.lstrip("@"))
 
+    async def members_by_id(self, team: Team, user_ids: list[int]) -> dict[int, Member]:
+        """Current members among ``user_ids``, in one query."""
+        async with self._db.transaction() as conn:
+            return {m.user_id: m for m in await repo.members_by_id(conn, team.id, user_ids)}
+
     async def members(self, team: Team) -> list[Member]:
         async with self._db.transaction() as conn:
             return await repo.members(conn, team.id)
@@ -199,7 +211,23 @@ class TeamsService:
     # --- portrait -------------------------------------------------------------------------
 
     async def portrait(self, team: Team) -> list[PortraitQuality]:
-        """Catalogue order first (by category), then the team's own skills."""
+        """Catalogue order first (by category), then the team's own skills.
+
+        Cached for PORTRAIT_CACHE_SECONDS (so another process's change shows within that
+        time); this process's own changes drop the cache at once.
+        """
+        cached = self._portraits.get(team.id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._portrait_locks[team.id]:  # one load for a burst of requests
+            cached = self._portraits.get(team.id)
+            if cached is not None and cached[0] > time.monotonic():
+                return cached[1]
+            result = await self._load_portrait(team)
+            self._portraits[team.id] = (time.monotonic() + PORTRAIT_CACHE_SECONDS, result)
+        return result
+
+    async def _load_portrait(self, team: Team) -> list[PortraitQuality]:
         async with self._db.transaction() as conn:
             rows = {r.quality_id: r for r in await repo.portrait(conn, team.id)}
         result: list[PortraitQuality] = []
@@ -246,6 +274,7 @@ class TeamsService:
             raise DomainError("portrait.last_quality")
         async with self._db.transaction() as conn:
             await repo.set_quality(conn, team.id, quality_id, enabled)
+        self._portraits.pop(team.id, None)
         updated = await self.quality(team, quality_id)
         assert updated is not None
         return updated
@@ -271,6 +300,7 @@ class TeamsService:
             number = max([used, *(int(q.id.removeprefix(CUSTOM_PREFIX)) for q in customs)]) + 1
             quality_id = f"{CUSTOM_PREFIX}{number}"
             await repo.add_portrait(conn, team.id, [PortraitRow(quality_id, True, name, meaning)])
+        self._portraits.pop(team.id, None)
         added = await self.quality(team, quality_id)
         assert added is not None
         return added
@@ -281,6 +311,7 @@ class TeamsService:
         async with self._db.transaction() as conn:
             if not await repo.delete_quality(conn, team.id, quality_id):
                 raise NotFound()
+        self._portraits.pop(team.id, None)
 
     # --- settings ---------------------------------------------------------------------------
 

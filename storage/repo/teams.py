@@ -251,6 +251,21 @@ async def members(conn: AsyncConnection, team_id: int) -> list[MemberRow]:
     return [_member(r) for r in rows]
 
 
+async def members_by_id(
+    conn: AsyncConnection, team_id: int, user_ids: list[int]
+) -> list[MemberRow]:
+    if not user_ids:
+        return []
+    rows = await conn.execute(
+        _member_query().where(
+            memberships.c.team_id == team_id,
+            memberships.c.user_id.in_(sorted(set(user_ids))),
+            memberships.c.left_at.is_(None),
+        )
+    )
+    return [_member(r) for r in rows]
+
+
 async def member(conn: AsyncConnection, team_id: int, user_id: int) -> MemberRow | None:
     row = (
         await conn.execute(
