@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 import tempfile
+from dataclasses import replace
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
@@ -125,7 +126,7 @@ class KudosNotifier:
         self._kudos = kudos
         self._users = users
 
-    def _team_i18n(self) -> Translator:
+    def team_i18n(self) -> Translator:
         return self._translations.get(self._translations.default)
 
     async def _i18n_of(self, user_id: int) -> Translator:
@@ -224,7 +225,7 @@ class KudosNotifier:
             await self._teams.bot_removed(team.chat_id)
 
     async def employee_of_month(self, team: Team, month: date, winners: list[Winner]) -> None:
-        i18n = self._team_i18n()
+        i18n = self.team_i18n()
         label = month.strftime("%m.%Y")
         names = []
         for w in winners:
@@ -265,11 +266,11 @@ class KudosNotifier:
                     await self._users.blocked(w.user_id)
 
     async def birthday(self, team: Team, member: Member) -> None:
-        i18n = self._team_i18n()
+        i18n = self.team_i18n()
         await self._to_team(team, i18n.t("kudos.birthday_greeting", name=member_name(member, i18n)))
 
     async def digest(self, team: Team, digest: Digest) -> None:
-        i18n = self._team_i18n()
+        i18n = self.team_i18n()
         lines = [i18n.t("kudos.digest_title", team=escape(team.title))]
         if digest.total == 0:
             lines.append(i18n.t("kudos.digest_empty"))
@@ -336,6 +337,13 @@ async def record_and_announce(
             await bot.edit_message_text(
                 chat_id=edit.chat.id, message_id=edit.message_id, text=i18n.t("kudos.duplicate")
             )
+        elif chat_id is not None:
+            await bot.send_message(
+                chat_id,
+                i18n.t("kudos.duplicate"),
+                reply_to_message_id=message_id,
+                allow_sending_without_reply=True,
+            )
         return given
     left = i18n.t("kudos.left_today", left=given.remaining, budget=given.budget)
     people = await notifier.people(team, given.kudos)
@@ -359,13 +367,21 @@ async def record_and_announce(
     else:  # given in private: the giver gets the receipt, the team chat the announcement
         await bot.send_message(giver_id, text, reply_markup=markup)
         if team.announce:
-            team_i18n = notifier._team_i18n()
+            team_i18n = notifier.team_i18n()
             try:
-                await bot.send_message(
-                    team.chat_id, await notifier.card(team, given.kudos, team_i18n)
+                sent = await bot.send_message(
+                    team.chat_id, await notifier.card(team, given.kudos, team_i18n, people)
                 )
             except TelegramAPIError as exc:
                 log.warning("cannot announce kudos in team %s: %s", team.id, exc.message)
+            else:
+                # the receiver's link points at it, and an undo withdraws it
+                await kudos.link([k.id for k in given.kudos], sent.chat.id, sent.message_id)
+                linked = [
+                    replace(k, chat_id=sent.chat.id, message_id=sent.message_id)
+                    for k in given.kudos
+                ]
+                given = replace(given, kudos=linked)
     await notifier.direct(team, given.kudos, people)
     return given
 
@@ -527,14 +543,26 @@ def setup() -> Router:
         existing = await kudos.get(callback_data.kudos_id)
         if existing is not None and existing.giver_id != query.from_user.id:
             raise DomainError("kudos.not_yours")
-        await kudos.undo(callback_data.kudos_id, query.from_user.id)
-        callback_answer.text = i18n.t("kudos.cancelled")
+        undone = await kudos.undo(callback_data.kudos_id, query.from_user.id)
+        callback_answer.text = i18n.t("kudos.undo_done")
+        text = i18n.t("kudos.undone", giver=escape(query.from_user.full_name))
         if query.message is not None:
             await bot.edit_message_text(
-                chat_id=query.message.chat.id,
-                message_id=query.message.message_id,
-                text=i18n.t("kudos.undone", giver=escape(query.from_user.full_name)),
+                chat_id=query.message.chat.id, message_id=query.message.message_id, text=text
             )
+        first = undone[0]
+        if (
+            query.message is not None
+            and query.message.chat.type == "private"
+            and first.chat_id is not None
+            and first.message_id is not None
+        ):  # given in private: withdraw the announcement the bot made in the team chat
+            try:
+                await bot.edit_message_text(
+                    chat_id=first.chat_id, message_id=first.message_id, text=text
+                )
+            except TelegramAPIError as exc:
+                log.info("could not withdraw the announcement of kudos %s: %s", first.id, exc)
 
     @router.callback_query(KudosFix.filter())
     async def fix(
@@ -550,6 +578,7 @@ def setup() -> Router:
             raise DomainError("errors.stale_button")
         if existing.giver_id != query.from_user.id:
             raise DomainError("kudos.not_yours")
+        await kudos.editable(existing.id, query.from_user.id)  # refuses after 10 minutes
         team = await teams.by_id(existing.team_id)
         qualities = await kudos.qualities_for(team)
         if query.message is not None:

@@ -207,6 +207,10 @@ class KudosService:
             raise DomainError("kudos.undo_expired", minutes=int(UNDO_WINDOW.total_seconds() // 60))
         return row
 
+    async def editable(self, kudos_id: int, user_id: int) -> Kudos:
+        """The kudos if ``user_id`` gave it and may still undo or change it."""
+        return await self._own_recent(kudos_id, user_id)
+
     async def undo(self, kudos_id: int, user_id: int) -> list[Kudos]:
         """The giver takes back a kudos, and the others given with it by the same command,
         within the undo window; the budget is restored."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -51,7 +52,8 @@ class UsersService:
         async with self._db.transaction() as conn:
             await teams_repo.leave_all(conn, user_id, self._clock.now())
             await teams_repo.forget_profile(conn, user_id)
-            await kudos_repo.forget_user(conn, user_id)
+            # user ids are positive; a random negative id keeps their kudos together, nameless
+            await kudos_repo.forget_user(conn, user_id, -secrets.randbelow(2**52) - 1)
             await repo.delete(conn, user_id)
             await fsm_repo.forget_user(conn, user_id)
 

@@ -309,10 +309,14 @@ async def first_time_receivers(
     return [int(r[0]) for r in await conn.execute(stmt)]
 
 
-async def forget_user(conn: AsyncConnection, user_id: int) -> None:
-    """Keep the kudos in team statistics but no longer name the person."""
-    await conn.execute(update(kudos).where(kudos.c.giver_id == user_id).values(giver_id=None))
-    await conn.execute(update(kudos).where(kudos.c.receiver_id == user_id).values(receiver_id=None))
+async def forget_user(conn: AsyncConnection, user_id: int, pseudonym: int) -> None:
+    """Keep the kudos in team statistics but no longer name the person: their Telegram id
+    is replaced by ``pseudonym`` (a negative number no user has), so boards still count
+    them as one former member and nothing leads back to them."""
+    await conn.execute(update(kudos).where(kudos.c.giver_id == user_id).values(giver_id=pseudonym))
+    await conn.execute(
+        update(kudos).where(kudos.c.receiver_id == user_id).values(receiver_id=pseudonym)
+    )
 
 
 async def stream_export(

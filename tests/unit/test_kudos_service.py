@@ -798,15 +798,20 @@ async def test_forget_keeps_kudos_without_the_person(
     async with db.transaction() as conn:
         assert await teams_repo.profile(conn, ANNA.id) == (None, None)
     assert await users.get(ANNA.id) is None
-    # the kudos stay, naming nobody
+    # the kudos stay under one pseudonym (a negative id no Telegram user has), naming nobody
     stored_out = await kudos.get(out.kudos[0].id)
     stored_back = await kudos.get(back.kudos[0].id)
     assert stored_out is not None
     assert stored_back is not None
-    assert (stored_out.giver_id, stored_out.receiver_id) == (None, BORIS.id)
-    assert (stored_back.giver_id, stored_back.receiver_id) == (BORIS.id, None)
+    pseudonym = stored_out.giver_id
+    assert pseudonym is not None
+    assert pseudonym < 0
+    assert stored_out.receiver_id == BORIS.id
+    assert (stored_back.giver_id, stored_back.receiver_id) == (BORIS.id, pseudonym)
     board = await kudos.board(team, Period.ALL)
-    assert (board.total, board.receivers) == (2, [(1, BORIS.id, 1)])
+    assert board.total == 2
+    assert sorted(board.receivers) == [(1, pseudonym, 1), (1, BORIS.id, 1)]
+    assert await teams.member(team, pseudonym) is None
     rows = await collect(kudos, team, None, None)
     assert [(r[1], r[2]) for r in rows] == [(None, "Boris"), ("Boris", None)]
     boris = await kudos.mine(team, BORIS.id)
