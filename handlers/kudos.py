@@ -126,8 +126,9 @@ class KudosNotifier:
         self._kudos = kudos
         self._users = users
 
-    def team_i18n(self) -> Translator:
-        return self._translations.get(self._translations.default)
+    def team_i18n(self, team: Team) -> Translator:
+        """The language of the team's chat."""
+        return self._translations.get(team.locale)
 
     async def _i18n_of(self, user_id: int) -> Translator:
         row = await self._users.get(user_id)
@@ -225,7 +226,7 @@ class KudosNotifier:
             await self._teams.bot_removed(team.chat_id)
 
     async def employee_of_month(self, team: Team, month: date, winners: list[Winner]) -> None:
-        i18n = self.team_i18n()
+        i18n = self.team_i18n(team)
         label = month.strftime("%m.%Y")
         names = []
         for w in winners:
@@ -266,11 +267,11 @@ class KudosNotifier:
                     await self._users.blocked(w.user_id)
 
     async def birthday(self, team: Team, member: Member) -> None:
-        i18n = self.team_i18n()
+        i18n = self.team_i18n(team)
         await self._to_team(team, i18n.t("kudos.birthday_greeting", name=member_name(member, i18n)))
 
     async def digest(self, team: Team, digest: Digest) -> None:
-        i18n = self.team_i18n()
+        i18n = self.team_i18n(team)
         lines = [i18n.t("kudos.digest_title", team=escape(team.title))]
         if digest.total == 0:
             lines.append(i18n.t("kudos.digest_empty"))
@@ -328,7 +329,12 @@ async def record_and_announce(
     i18n: Translator,
     edit: Message | None = None,
 ) -> Given:
-    """Record the kudos, tell the receivers, show the result in the team chat."""
+    """Record the kudos, tell the receivers, show the result in the team chat.
+
+    What is shown in the team chat is in the chat's language; a receipt in private is in the
+    giver's (``i18n``)."""
+    if edit is not None or chat_id == team.chat_id:
+        i18n = notifier.team_i18n(team)
     given = await kudos.give(
         team, giver_id, receiver_ids, quality.id, reason, chat_id=chat_id, message_id=message_id
     )
@@ -367,7 +373,7 @@ async def record_and_announce(
     else:  # given in private: the giver gets the receipt, the team chat the announcement
         await bot.send_message(giver_id, text, reply_markup=markup)
         if team.announce:
-            team_i18n = notifier.team_i18n()
+            team_i18n = notifier.team_i18n(team)
             try:
                 sent = await bot.send_message(
                     team.chat_id, await notifier.card(team, given.kudos, team_i18n, people)
@@ -431,6 +437,17 @@ def setup() -> Router:
                 return
             ids.append(member.user_id)
         reason = await kudos.check_reason(reason)
+        try:
+            await kudos.check_receivers(team, giver.id, ids)
+        except DomainError as refusal:
+            if refusal.key != "kudos.receiver_not_member":
+                raise
+            me = await bot.me()  # offer the colleague the way in
+            await message.reply(
+                i18n.t(refusal.key),
+                reply_markup=join_team(team.id, me.username or "", team.join_code, i18n),
+            )
+            return
         qualities = await kudos.qualities_for(team)
         chosen = match_quality(tag, qualities) if tag else None
         if chosen is not None:  # give() checks the people in its own transaction
@@ -448,7 +465,6 @@ def setup() -> Router:
                 i18n=i18n,
             )
             return
-        await kudos.check_receivers(team, giver.id, ids)  # before asking for the quality
         draft = secrets.token_hex(4)
         drafts = dict((await state.get_data()).get("drafts", {}))
         drafts[draft] = {
@@ -536,7 +552,9 @@ def setup() -> Router:
         query: CallbackQuery,
         callback_data: KudosUndo,
         bot: Bot,
+        teams: TeamsService,
         kudos: KudosService,
+        notifier: KudosNotifier,
         i18n: Translator,
         callback_answer: CallbackAnswer,
     ) -> None:
@@ -545,7 +563,10 @@ def setup() -> Router:
             raise DomainError("kudos.not_yours")
         undone = await kudos.undo(callback_data.kudos_id, query.from_user.id)
         callback_answer.text = i18n.t("kudos.undo_done")
-        text = i18n.t("kudos.undone", giver=escape(query.from_user.full_name))
+        team = await teams.by_id(undone[0].team_id)
+        in_group = query.message is not None and query.message.chat.id == team.chat_id
+        shown = notifier.team_i18n(team) if in_group else i18n
+        text = shown.t("kudos.undone", giver=escape(query.from_user.full_name))
         if query.message is not None:
             await bot.edit_message_text(
                 chat_id=query.message.chat.id, message_id=query.message.message_id, text=text
@@ -557,9 +578,12 @@ def setup() -> Router:
             and first.chat_id is not None
             and first.message_id is not None
         ):  # given in private: withdraw the announcement the bot made in the team chat
+            withdrawn = notifier.team_i18n(team).t(
+                "kudos.undone", giver=escape(query.from_user.full_name)
+            )
             try:
                 await bot.edit_message_text(
-                    chat_id=first.chat_id, message_id=first.message_id, text=text
+                    chat_id=first.chat_id, message_id=first.message_id, text=withdrawn
                 )
             except TelegramAPIError as exc:
                 log.info("could not withdraw the announcement of kudos %s: %s", first.id, exc)
@@ -608,16 +632,17 @@ def setup() -> Router:
         callback_answer.text = i18n.t("kudos.quality_changed")
         team = await teams.by_id(updated.team_id)
         if query.message is not None:
+            shown = notifier.team_i18n(team) if query.message.chat.id == team.chat_id else i18n
             text = (
-                await notifier.card(team, [updated], i18n)
+                await notifier.card(team, [updated], shown)
                 if team.announce
-                else i18n.t("kudos.recorded")
+                else shown.t("kudos.recorded")
             )
             await bot.edit_message_text(
                 chat_id=query.message.chat.id,
                 message_id=query.message.message_id,
                 text=text,
-                reply_markup=kudos_actions(updated.id, i18n),
+                reply_markup=kudos_actions(updated.id, shown),
             )
 
     # --- /kudos guided in private -------------------------------------------------------------

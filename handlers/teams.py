@@ -130,10 +130,10 @@ def setup() -> Router:
     async def bot_added(
         event: ChatMemberUpdated, bot: Bot, teams: TeamsService, translations: Translations
     ) -> None:
-        team, _ = await teams.bot_added(event.chat.id, event.chat.title or "")
+        adder = translations.for_language(event.from_user.language_code)
+        team, _ = await teams.bot_added(event.chat.id, event.chat.title or "", adder.code)
         log.info("bot added to %s (team %s)", event.chat.id, team.id)
-        i18n = translations.for_language(event.from_user.language_code)
-        await greet_group(bot, team, i18n)
+        await greet_group(bot, team, translations.get(team.locale))
 
     @router.my_chat_member(ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER), GroupChat())
     async def bot_removed(event: ChatMemberUpdated, teams: TeamsService) -> None:
@@ -155,17 +155,13 @@ def setup() -> Router:
 
     @router.message(GroupChat(), HasField("new_chat_members"))
     async def members_joined(
-        message: Message, bot: Bot, teams: TeamsService, i18n: Translator
+        message: Message, bot: Bot, teams: TeamsService, translations: Translations
     ) -> None:
         team = await teams.by_chat(message.chat.id)
         people = [u for u in message.new_chat_members or [] if not u.is_bot]
         if team is None or not people:
             return
-        me = await bot.me()
-        await message.answer(
-            i18n.t("teams.greeting", title=escape(team.title)),
-            reply_markup=join_team(team.id, me.username or "", team.join_code, i18n),
-        )
+        await greet_group(bot, team, translations.get(team.locale))
 
     # --- joining ------------------------------------------------------------------------------
 

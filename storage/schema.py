@@ -105,6 +105,7 @@ teams = Table(
     Column("chat_id", BigInteger, nullable=False, unique=True),
     Column("title", String(256), nullable=False),
     Column("timezone", String(64), nullable=False),
+    Column("locale", String(8), nullable=False, server_default="ru"),
     Column("join_code", String(16), nullable=False, unique=True),
     Column("kudos_budget", SmallInteger, nullable=False, default=5),
     Column("announce", SmallInteger, nullable=False, default=1),

@@ -68,9 +68,10 @@ class TeamsService:
 
     # --- the team's life ------------------------------------------------------------------
 
-    async def bot_added(self, chat_id: int, title: str) -> tuple[Team, bool]:
+    async def bot_added(self, chat_id: int, title: str, locale: str = "ru") -> tuple[Team, bool]:
         """Create the team of a group (or bring back one the bot was removed from).
 
+        ``locale`` (the language of whoever added the bot) becomes the chat's language.
         Returns the team and whether it is new.
         """
         now = self._clock.now()
@@ -84,6 +85,7 @@ class TeamsService:
                 chat_id=chat_id,
                 title=title[:256],
                 timezone=self._default_timezone,
+                locale=locale,
                 join_code=secrets.token_urlsafe(9)[:12].replace("-", "x").replace("_", "y"),
                 now=now,
             )

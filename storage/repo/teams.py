@@ -19,6 +19,7 @@ class TeamRow:
     chat_id: int
     title: str
     timezone: str
+    locale: str
     join_code: str
     kudos_budget: int
     announce: bool
@@ -52,6 +53,7 @@ def _team(row: Any) -> TeamRow:
         chat_id=row.chat_id,
         title=row.title,
         timezone=row.timezone,
+        locale=row.locale,
         join_code=row.join_code,
         kudos_budget=row.kudos_budget,
         announce=bool(row.announce),
@@ -82,13 +84,21 @@ async def all_active(conn: AsyncConnection) -> list[TeamRow]:
 
 
 async def create(
-    conn: AsyncConnection, *, chat_id: int, title: str, timezone: str, join_code: str, now: datetime
+    conn: AsyncConnection,
+    *,
+    chat_id: int,
+    title: str,
+    timezone: str,
+    locale: str,
+    join_code: str,
+    now: datetime,
 ) -> TeamRow:
     await conn.execute(
         insert(teams).values(
             chat_id=chat_id,
             title=title,
             timezone=timezone,
+            locale=locale,
             join_code=join_code,
             kudos_budget=5,
             announce=1,

@@ -257,8 +257,8 @@ async def test_each_reader_gets_their_own_language(tg: FakeTelegram, squad: Squa
     john.start_bot()
     await tg.next_bot_message(john.private)
     tg.join_group(s.group, john)
-    greeting = await tg.next_bot_message(s.group)
-    answer = await john.press(greeting, "Join the team")
+    greeting = await tg.next_bot_message(s.group)  # in the chat's language (set by the lead)
+    answer = await john.press(greeting, "Вступить в команду")  # the answer is in John's
     assert (
         answer.text
         == "You are in the team “Поддержка”! Open a private chat with me to receive thanks."
@@ -267,7 +267,7 @@ async def test_each_reader_gets_their_own_language(tg: FakeTelegram, squad: Squa
 
     message = john.send("Fixed the login bug", chat=s.group)
     s.group_send(s.boris, "/kudos за починку входа #терпение", reply_to=message)
-    announcement = await tg.next_bot_message(s.group)  # in the giver's language
+    announcement = await tg.next_bot_message(s.group)  # in the chat's language
     assert text(announcement) == (
         card("Борис", "John", "за починку входа", "Усидчивость и терпение") + left(4)
     )
@@ -279,12 +279,11 @@ async def test_each_reader_gets_their_own_language(tg: FakeTelegram, squad: Squa
     assert buttons(personal) == ["See the message"]
 
     john.send("/kudos @anna_k for the handover notes #patience", chat=s.group)
-    announcement = await tg.next_bot_message(s.group)
-    assert text(announcement) == (
-        "🙏 John thanks Анна\n“for the handover notes”\nQuality: Perseverance and patience"
-        "\n\nThanks left for today: 4 of 5."
-    )
-    assert buttons(announcement) == ["↩️ Undo", "✏️ Another quality"]
+    announcement = await tg.next_bot_message(s.group)  # an English giver, a Russian chat
+    assert text(announcement) == card(
+        "John", "Анна", "for the handover notes", "Усидчивость и терпение"
+    ) + left(4)
+    assert buttons(announcement) == ["↩️ Отменить", "✏️ Другое качество"]
     personal = await tg.next_bot_message(s.anna.private)
     assert text(personal) == dm("John", "for the handover notes", "Усидчивость и терпение")
 

@@ -1,13 +1,11 @@
-"""Teams end to end: the bot in groups, joining, /team, /leave, /promote, /portrait, /settings.
-
-Not covered: a group migrating to a supergroup (``migrate_to_chat_id``): the fake cannot send
-that service message yet.
-"""
+"""Teams end to end: the bot in groups, joining, /team, /leave, /promote, /portrait, /settings,
+a group upgraded to a supergroup, and the chat's language."""
 
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, Message
 
+from bot.services.kudos import Period
 from bot.services.teams import Team, TeamsService
 from tests.e2e.conftest import Running, Starter, eventually
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
@@ -637,3 +635,67 @@ async def test_html_in_the_group_title_is_shown_as_text(
     owner.send("/portrait", chat=group)
     root = await tg.next_bot_message(group)
     assert "Портрет команды «<b>Team</b> & co»" in (root.text or "")
+
+
+# --- the group becomes a supergroup; the chat's language -----------------------------------
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_team(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    running = await start_bot()
+    lead, agent = tg.user("Лида", language_code="ru"), tg.user("Пётр", language_code="ru")
+    for user in (lead, agent):
+        await started(tg, user)
+    group = tg.group("Старая группа", members=[lead, agent], admins=[lead], supergroup=False)
+    tg.add_bot_to_group(group, by=lead)
+    greeting = await tg.next_bot_message(group)
+    await join_by_button(tg, agent, greeting)
+    before = await teams_of(running).by_chat(group.id)
+    assert before is not None
+
+    supergroup = tg.migrate_group(group, by=lead)
+
+    async def moved() -> bool:
+        return await teams_of(running).by_chat(supergroup.id) is not None
+
+    await eventually(moved)
+    after = await teams_of(running).by_chat(supergroup.id)
+    assert after is not None
+    assert after.id == before.id
+    assert await teams_of(running).by_chat(group.id) is None
+    assert [m.user_id for m in await teams_of(running).members(after)] == [agent.id]
+    agent.send("/top", chat=supergroup)  # the team answers in its new chat
+    assert "Самые отмечаемые" in ((await tg.next_bot_message(supergroup)).text or "")
+
+
+async def test_the_team_chat_speaks_the_language_of_whoever_added_the_bot(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    running = await start_bot()
+    lead = tg.user("Kate", language_code="en")
+    anna = tg.user("Анна", language_code="ru")
+    for user in (lead, anna):
+        await started(tg, user)
+    _group, team, greeting = await team_with_group(tg, running, "Support EU", [lead, anna], [lead])
+    assert team.locale == "en"
+    assert (greeting.text or "").startswith("Hi, “Support EU”!")
+    answer = await anna.press(greeting, "Join the team")  # a Russian reader's own answer
+    assert (answer.text or "").startswith("Вы в команде")
+
+
+async def test_kudos_to_someone_outside_the_team_offers_the_way_in(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    running = await start_bot()
+    lead, outsider = tg.user("Лида", language_code="ru"), tg.user("Гость", language_code="ru")
+    await started(tg, lead)
+    group, team, greeting = await team_with_group(tg, running, "Команда", [lead, outsider], [lead])
+    await join_by_button(tg, lead, greeting)
+    said = outsider.send("помог с клиентом", chat=group)
+    lead.send("/kudos спасибо за помощь #эмпатия", chat=group, reply_to=said)
+    reply = await tg.next_bot_message(group)
+    assert "не в команде" in (reply.text or "")
+    assert labels(reply) == ["Вступить в команду", "Открыть чат с ботом"]
+    board = await running.app.dp["kudos"].board(team, Period.ALL)
+    assert board.total == 0

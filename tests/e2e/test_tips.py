@@ -153,7 +153,7 @@ async def test_readers_rate_a_post_and_counts_change_in_place(
     post = await tg.next_bot_message(channel)
     anna, boris = tg.user("Anna", language_code="ru"), tg.user("Boris", language_code="en")
     for reader in (anna, boris):
-        channel.members[reader.id] = "member"  # readers subscribed to the channel
+        tg.subscribe(channel, reader)
 
     def current() -> Message:
         return next(m for m in tg.messages(channel) if m.message_id == post.message_id)

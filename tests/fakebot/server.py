@@ -228,6 +228,16 @@ class FakeTelegram:
     def leave_group(self, group: FakeChat, user: FakeUser) -> Message:
         return self._world.leave_group(group, user)
 
+    def migrate_group(self, group: FakeChat, by: FakeUser) -> FakeChat:
+        """Upgrade a basic group to a supergroup (a new chat id); returns the new chat."""
+        return self._world.migrate_group(group, by)
+
+    def subscribe(self, channel: FakeChat, user: FakeUser) -> None:
+        """Make ``user`` a subscriber of ``channel`` (so they can press its buttons)."""
+        if channel.type != "channel":
+            raise AssertionError(f"{channel!r} is not a channel")
+        channel.members[user.id] = "member"
+
     def set_bot_admin(self, chat: FakeChat, is_admin: bool) -> None:
         self._world.set_bot_admin(chat, is_admin)
 

@@ -196,6 +196,8 @@ class StoredMessage:
     photo: FileRecord | None = None
     new_chat_members: list[User] | None = None
     left_chat_member: User | None = None
+    migrate_to_chat_id: int | None = None
+    migrate_from_chat_id: int | None = None
     forward_origin: MessageOriginUser | MessageOriginChat | MessageOriginChannel | None = None
     protected: bool = False
     edit_date: int | None = None
@@ -203,7 +205,12 @@ class StoredMessage:
 
     @property
     def is_service(self) -> bool:
-        return self.new_chat_members is not None or self.left_chat_member is not None
+        return (
+            self.new_chat_members is not None
+            or self.left_chat_member is not None
+            or self.migrate_to_chat_id is not None
+            or self.migrate_from_chat_id is not None
+        )
 
     def build(self, world: World, *, with_reply: bool = True) -> Message:
         chat = self.chat
@@ -238,6 +245,8 @@ class StoredMessage:
             photo=self.photo.as_photo() if self.photo is not None else None,
             new_chat_members=self.new_chat_members,
             left_chat_member=self.left_chat_member,
+            migrate_to_chat_id=self.migrate_to_chat_id,
+            migrate_from_chat_id=self.migrate_from_chat_id,
             forward_origin=self.forward_origin,
             has_protected_content=True if self.protected else None,
             edit_date=self.edit_date,
@@ -692,6 +701,25 @@ class World:
         self.push_chat_member(chat, user, old, "left")
         return message
 
+    def migrate_group(self, chat: FakeChat, by: FakeUser) -> FakeChat:
+        """Upgrade a basic group to a supergroup, as Telegram does: a new chat with a new
+        id and the same people; the old group gets ``migrate_to_chat_id``, the new one
+        ``migrate_from_chat_id`` (both service messages reach the bot), and the bot can no
+        longer write to the old one."""
+        if chat.type != "group":
+            raise AssertionError(f"{chat!r} is not a basic group")
+        new = FakeChat(
+            self, -1_000_000_000_000 - next(self._channel_ids), "supergroup", title=chat.title
+        )
+        new.members = dict(chat.members)
+        new.owner = chat.owner
+        new.bot_status = chat.bot_status
+        self.chats[new.id] = new
+        self.add_service_message(chat, by, migrate_to_chat_id=new.id)
+        self.add_service_message(new, by, migrate_from_chat_id=chat.id)
+        chat.bot_status = "left"
+        return new
+
     def add_service_message(
         self,
         chat: FakeChat,
@@ -699,6 +727,8 @@ class World:
         *,
         new_chat_members: list[User] | None = None,
         left_chat_member: User | None = None,
+        migrate_to_chat_id: int | None = None,
+        migrate_from_chat_id: int | None = None,
     ) -> Message:
         stored = StoredMessage(
             chat=chat,
@@ -708,6 +738,8 @@ class World:
             from_bot=False,
             new_chat_members=new_chat_members,
             left_chat_member=left_chat_member,
+            migrate_to_chat_id=migrate_to_chat_id,
+            migrate_from_chat_id=migrate_from_chat_id,
         )
         chat.messages[stored.message_id] = stored
         built = stored.build(self)
