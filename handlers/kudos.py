@@ -558,9 +558,6 @@ def setup() -> Router:
         i18n: Translator,
         callback_answer: CallbackAnswer,
     ) -> None:
-        existing = await kudos.get(callback_data.kudos_id)
-        if existing is not None and existing.giver_id != query.from_user.id:
-            raise DomainError("kudos.not_yours")
         undone = await kudos.undo(callback_data.kudos_id, query.from_user.id)
         callback_answer.text = i18n.t("kudos.undo_done")
         team = await teams.by_id(undone[0].team_id)
@@ -597,12 +594,7 @@ def setup() -> Router:
         kudos: KudosService,
         i18n: Translator,
     ) -> None:
-        existing = await kudos.get(callback_data.kudos_id)
-        if existing is None:
-            raise DomainError("errors.stale_button")
-        if existing.giver_id != query.from_user.id:
-            raise DomainError("kudos.not_yours")
-        await kudos.editable(existing.id, query.from_user.id)  # refuses after 10 minutes
+        existing = await kudos.editable(callback_data.kudos_id, query.from_user.id)
         team = await teams.by_id(existing.team_id)
         qualities = await kudos.qualities_for(team)
         if query.message is not None:
@@ -623,9 +615,6 @@ def setup() -> Router:
         i18n: Translator,
         callback_answer: CallbackAnswer,
     ) -> None:
-        existing = await kudos.get(callback_data.kudos_id)
-        if existing is not None and existing.giver_id != query.from_user.id:
-            raise DomainError("kudos.not_yours")
         updated = await kudos.change_quality(
             callback_data.kudos_id, query.from_user.id, callback_data.quality
         )

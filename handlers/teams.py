@@ -71,6 +71,15 @@ async def require_lead(bot: Bot, leads: LeadChecker, team: Team, user_id: int) -
         raise DomainError("teams.not_lead")
 
 
+async def led_team(
+    bot: Bot, leads: LeadChecker, teams: TeamsService, team_id: int, user_id: int
+) -> Team:
+    """The team a button names, once the presser is checked again to lead it."""
+    team = await teams.by_id(team_id)
+    await require_lead(bot, leads, team, user_id)
+    return team
+
+
 def private_key(bot: Bot, user_id: int) -> StorageKey:
     return StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id)
 
@@ -345,8 +354,7 @@ def setup() -> Router:
         content: Content,
         i18n: Translator,
     ) -> None:
-        team = await teams.by_id(callback_data.team_id)
-        await require_lead(bot, leads, team, query.from_user.id)
+        team = await led_team(bot, leads, teams, callback_data.team_id, query.from_user.id)
         await show_category(query, team, callback_data.category, teams, content, i18n)
 
     @router.callback_query(PortraitToggle.filter())
@@ -360,8 +368,7 @@ def setup() -> Router:
         i18n: Translator,
         callback_answer: CallbackAnswer,
     ) -> None:
-        team = await teams.by_id(callback_data.team_id)
-        await require_lead(bot, leads, team, query.from_user.id)
+        team = await led_team(bot, leads, teams, callback_data.team_id, query.from_user.id)
         quality = await teams.toggle(team, callback_data.quality)
         key = "portrait.on" if quality.enabled else "portrait.off"
         callback_answer.text = i18n.t(key, name=quality.name(i18n.code))
@@ -378,8 +385,7 @@ def setup() -> Router:
         i18n: Translator,
         callback_answer: CallbackAnswer,
     ) -> None:
-        team = await teams.by_id(callback_data.team_id)
-        await require_lead(bot, leads, team, query.from_user.id)
+        team = await led_team(bot, leads, teams, callback_data.team_id, query.from_user.id)
         await teams.remove_custom(team, callback_data.quality)
         callback_answer.text = i18n.t("portrait.removed")
         await show_category(query, team, "skills", teams, content, i18n)
@@ -396,8 +402,7 @@ def setup() -> Router:
         i18n: Translator,
         callback_answer: CallbackAnswer,
     ) -> None:
-        team = await teams.by_id(callback_data.team_id)
-        await require_lead(bot, leads, team, query.from_user.id)
+        team = await led_team(bot, leads, teams, callback_data.team_id, query.from_user.id)
         # typed input works only in private (in groups the bot sees commands only)
         if await ask_in_private(
             bot, users, query.from_user.id, i18n.t("portrait.ask_name"), callback_answer
@@ -466,8 +471,7 @@ def setup() -> Router:
         i18n: Translator,
         callback_answer: CallbackAnswer,
     ) -> None:
-        team = await teams.by_id(callback_data.team_id)
-        await require_lead(bot, leads, team, query.from_user.id)
+        team = await led_team(bot, leads, teams, callback_data.team_id, query.from_user.id)
         action = callback_data.action
         if action is SettingsAction.TIMEZONE:
             asked = await ask_in_private(

@@ -201,8 +201,10 @@ class KudosService:
     async def _own_recent(self, kudos_id: int, user_id: int) -> Kudos:
         async with self._db.transaction() as conn:
             row = await repo.get(conn, kudos_id)
-        if row is None or row.giver_id != user_id:
+        if row is None:
             raise NotFound()
+        if row.giver_id != user_id:
+            raise DomainError("kudos.not_yours")
         if self._clock.now() - row.created_at > UNDO_WINDOW:
             raise DomainError("kudos.undo_expired", minutes=int(UNDO_WINDOW.total_seconds() // 60))
         return row

@@ -434,8 +434,7 @@ async def test_undo_removes_the_batch_and_restores_the_budget(
 async def test_undo_only_by_the_giver(kudos: KudosService, team: Team) -> None:
     given = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")
     for other_user in (BORIS.id, VERA.id, OUTSIDER.id):
-        with pytest.raises(NotFound):
-            await kudos.undo(given.kudos[0].id, other_user)
+        await refused("kudos.not_yours", kudos.undo(given.kudos[0].id, other_user))
     with pytest.raises(NotFound):
         await kudos.undo(987654, ANNA.id)
     assert await kudos.get(given.kudos[0].id) == given.kudos[0]
@@ -479,8 +478,7 @@ async def test_change_quality_rules(
     given = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")
     kudos_id = given.kudos[0].id
 
-    with pytest.raises(NotFound):
-        await kudos.change_quality(kudos_id, BORIS.id, "teamwork")
+    await refused("kudos.not_yours", kudos.change_quality(kudos_id, BORIS.id, "teamwork"))
     await refused("kudos.bad_quality", kudos.change_quality(kudos_id, ANNA.id, "career_growth"))
     await refused("kudos.bad_quality", kudos.change_quality(kudos_id, ANNA.id, "c_1"))
     await refused("kudos.bad_quality", kudos.change_quality(kudos_id, ANNA.id, "nonsense"))
