@@ -64,7 +64,7 @@ from handlers.keyboards import (
 )
 from handlers.leads import LeadChecker
 from handlers.states import GiveKudos
-from handlers.teams import require_lead, team_here
+from handlers.teams import require_lead, team_of
 
 log = logging.getLogger(__name__)
 
@@ -640,10 +640,7 @@ def setup() -> Router:
     async def kudos_private(
         message: Message, state: FSMContext, teams: TeamsService, i18n: Translator
     ) -> None:
-        team = await teams.current_team(message.chat.id)
-        if team is None:
-            await message.answer(i18n.t("teams.no_team"))
-            return
+        team = await team_of(message, teams)
         others = [m for m in await teams.members(team) if m.user_id != message.chat.id]
         if not others:
             await message.answer(i18n.t("kudos.no_members"))
@@ -810,10 +807,7 @@ def setup() -> Router:
         kudos: KudosService,
         i18n: Translator,
     ) -> None:
-        team = await team_here(message, teams)
-        if team is None:
-            await message.answer(i18n.t("teams.no_team"))
-            return
+        team = await team_of(message, teams)
         period, quality = Period.MONTH, None
         words = (command.args or "").split()
         qualities = await teams.portrait(team)
@@ -911,10 +905,7 @@ def setup() -> Router:
     async def my_kudos(
         message: Message, teams: TeamsService, kudos: KudosService, i18n: Translator
     ) -> None:
-        team = await teams.current_team(message.chat.id)
-        if team is None:
-            await message.answer(i18n.t("teams.no_team"))
-            return
+        team = await team_of(message, teams)
         text, more = await mine_text(team, message.chat.id, 0, teams, kudos, i18n)
         await message.answer(text, reply_markup=mine_pages(team.id, 0, more, i18n))
 
@@ -975,10 +966,7 @@ def setup() -> Router:
         clock: Clock,
         i18n: Translator,
     ) -> None:
-        team = await teams.current_team(message.chat.id)
-        if team is None:
-            await message.answer(i18n.t("teams.no_team"))
-            return
+        team = await team_of(message, teams)
         await require_lead(bot, leads, team, message.chat.id)
         arg = (command.args or "").strip().casefold()
         since: datetime | None

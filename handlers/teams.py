@@ -66,6 +66,15 @@ async def team_here(message: Message, teams: TeamsService) -> Team | None:
     return await teams.by_chat(message.chat.id)
 
 
+async def team_of(message: Message, teams: TeamsService) -> Team:
+    """The team a command is about (see ``team_here``), or a polite refusal."""
+    team = await team_here(message, teams)
+    if team is None:
+        private = message.chat.type == "private"
+        raise DomainError("teams.no_team" if private else "teams.no_team_here")
+    return team
+
+
 async def require_lead(bot: Bot, leads: LeadChecker, team: Team, user_id: int) -> None:
     if not await leads.is_lead(bot, team, user_id):
         raise DomainError("teams.not_lead")
@@ -301,11 +310,8 @@ def setup() -> Router:
         content: Content,
         i18n: Translator,
     ) -> None:
-        team = await team_here(message, teams)
+        team = await team_of(message, teams)
         assert message.from_user is not None
-        if team is None:
-            await message.answer(i18n.t("teams.no_team"))
-            return
         await require_lead(bot, leads, team, message.from_user.id)
         categories = [(c.id, c.title.get(i18n.code)) for c in content.categories]
         await message.answer(
@@ -451,11 +457,8 @@ def setup() -> Router:
     async def settings_command(
         message: Message, bot: Bot, teams: TeamsService, leads: LeadChecker, i18n: Translator
     ) -> None:
-        team = await team_here(message, teams)
+        team = await team_of(message, teams)
         assert message.from_user is not None
-        if team is None:
-            await message.answer(i18n.t("teams.no_team"))
-            return
         await require_lead(bot, leads, team, message.from_user.id)
         await message.answer(settings_text(team, i18n), reply_markup=team_settings(team, i18n))
 
