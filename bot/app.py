@@ -28,7 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.fsm import DatabaseStorage
 from bot.i18n import Translations, Translator
 from bot.jobs import JobContext, post_scheduled_tip, run_team_events
-from bot.scheduler import ApScheduler
+from bot.scheduler import ApScheduler, SchedulerPort
 from bot.services.kudos import KudosService
 from bot.services.recognition import RecognitionService
 from bot.services.teams import TeamsService
@@ -78,7 +78,7 @@ class Application:
     db: Database
     bot: Bot
     dp: Dispatcher
-    scheduler: ApScheduler[JobContext]
+    scheduler: SchedulerPort
     tips: TipsService
     jobs: JobContext
     updates: UpdateContext

@@ -30,9 +30,16 @@ MISFIRE_GRACE_SECONDS = 15 * 60
 
 
 class SchedulerPort(Protocol):
+    """What the application needs from a scheduler (the app depends on this, not on
+    APScheduler)."""
+
     def add_cron(self, job_id: str, job: Job, trigger: CronTrigger, **ids: Any) -> None: ...
 
     def start(self) -> None: ...
+
+    def run_soon(self, job_id: str) -> None: ...
+
+    async def wait_idle(self, timeout: float = 30.0) -> None: ...
 
     async def shutdown(self, timeout: float = 30.0) -> None: ...
 
