@@ -44,7 +44,7 @@ class DatabaseStorage(BaseStorage):
         if self._cache is not None and key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             found = await repo.load(conn, key)
         value = found or (None, {})
         self._remember(key, value)

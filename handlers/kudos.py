@@ -160,18 +160,20 @@ class KudosNotifier:
     async def direct(
         self, team: Team, given: list[Kudos], people: dict[int, Member] | None = None
     ) -> None:
-        """A personal message to each receiver who can get one; the others see it at /start."""
+        """A personal message to each receiver who can get one (``give`` has marked those
+        delivered); the others, and any whose message fails, see it at their next /start."""
         people = people if people is not None else await self.people(team, given)
-        delivered: list[int] = []
+        failed: list[int] = []
         for item in given:
             receiver = people.get(item.receiver_id or 0)
             if receiver is None or not receiver.reachable:
                 log.info("kudos %s kept for user %s (not reachable yet)", item.id, item.receiver_id)
                 continue
             i18n = self._translations.for_language(receiver.language_code)
-            if await self._send_dm(team, item, i18n, people):
-                delivered.append(item.id)
-        await self._kudos.delivered(delivered)
+            if not await self._send_dm(team, item, i18n, people):
+                failed.append(item.id)
+        if failed:
+            await self._kudos.not_delivered(failed)
 
     async def _send_dm(
         self, team: Team, item: Kudos, i18n: Translator, people: dict[int, Member]

@@ -8,7 +8,9 @@ inside one.
 
 SQLite takes one writer at a time; rather than letting concurrent updates race for the file
 lock (and fail with "database is locked" under a burst), the process runs its SQLite
-transactions one after another through an asyncio lock. PostgreSQL runs them concurrently.
+write transactions one after another through an asyncio lock. Read-only work uses
+``db.read()``, which does not queue (WAL readers see the last commit and never block).
+PostgreSQL runs everything concurrently.
 """
 
 from __future__ import annotations
@@ -65,6 +67,19 @@ class Database:
         token = _in_transaction.set(True)
         try:
             async with self._serial or nullcontext(), self.engine.begin() as conn:
+                yield conn
+        finally:
+            _in_transaction.reset(token)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only unit of work. Under WAL readers never wait for the writer, so reads
+        skip the SQLite write queue; they must not write."""
+        if _in_transaction.get():
+            raise RuntimeError("nested Database.read(): pass the open connection down")
+        token = _in_transaction.set(True)
+        try:
+            async with self.engine.connect() as conn:
                 yield conn
         finally:
             _in_transaction.reset(token)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.services.errors import DomainError, NotFound
-from bot.services.teams import PortraitQuality, Team, TeamsService
+from bot.services.teams import Member, PortraitQuality, Team, TeamsService
 from storage.database import Database
 from storage.repo import kudos as repo
 from storage.repo import teams as teams_repo
@@ -135,13 +135,13 @@ class KudosService:
 
     async def remaining(self, team: Team, giver_id: int) -> int:
         day = local_day(self._clock.now(), team.timezone).isoformat()
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             used = await repo.given_on(conn, team.id, giver_id, day)
         return max(0, team.kudos_budget - used)
 
     async def check_receivers(self, team: Team, giver_id: int, receiver_ids: list[int]) -> None:
         """Refuse self-kudos and non-members before asking the giver anything else."""
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             await _check_people(conn, team, giver_id, receiver_ids)
 
     async def give(
@@ -165,11 +165,9 @@ class KudosService:
         now = self._clock.now()
         day = local_day(now, team.timezone).isoformat()
         async with self._db.transaction() as conn:
-            await _check_people(conn, team, giver_id, receivers)
+            people = await _check_people(conn, team, giver_id, receivers)
             keys = {r: _dedupe(giver_id, r, text, day) for r in receivers}
-            duplicates = [
-                k for r in receivers if (k := await repo.by_dedupe(conn, team.id, keys[r]))
-            ]
+            duplicates = await repo.by_dedupes(conn, team.id, list(keys.values()))
             fresh = [r for r in receivers if r not in {d.receiver_id for d in duplicates}]
             used = await repo.given_on(conn, team.id, giver_id, day)
             left = team.kudos_budget - used
@@ -189,6 +187,9 @@ class KudosService:
                     dedupe=keys[receiver_id],
                     chat_id=chat_id,
                     message_id=message_id,
+                    # a reachable receiver gets the message right after this commit; if that
+                    # fails, undelivered() puts it back for their next /start
+                    delivered_at=now if people[receiver_id].reachable else None,
                 )
                 if row is None:  # raced with a redelivery of the same update
                     found = await repo.by_dedupe(conn, team.id, keys[receiver_id])
@@ -237,7 +238,7 @@ class KudosService:
         return updated
 
     async def get(self, kudos_id: int) -> Kudos | None:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.get(conn, kudos_id)
 
     async def link(self, kudos_ids: list[int], chat_id: int, message_id: int) -> None:
@@ -249,22 +250,27 @@ class KudosService:
         async with self._db.transaction() as conn:
             await repo.mark_delivered(conn, kudos_ids, self._clock.now())
 
-    async def undelivered(self, user_id: int) -> list[Kudos]:
+    async def not_delivered(self, kudos_ids: list[int]) -> None:
+        """The personal message failed: show these at the receiver's next /start."""
         async with self._db.transaction() as conn:
+            await repo.mark_delivered(conn, kudos_ids, None)
+
+    async def undelivered(self, user_id: int) -> list[Kudos]:
+        async with self._db.read() as conn:
             return await repo.undelivered(conn, user_id)
 
     # --- boards ---------------------------------------------------------------------------
 
     async def board(self, team: Team, period: Period, quality_id: str | None = None) -> Board:
         since = period_start(period, self._clock.now(), team.timezone)
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             receivers = await repo.top_receivers(conn, team.id, since, quality_id=quality_id)
             qualities = await repo.top_qualities(conn, team.id, since, limit=5)
             total = await repo.total(conn, team.id, since)
         return Board(period, since, total, dense_places(receivers), qualities)
 
     async def mine(self, team: Team, user_id: int, page: int = 0, page_size: int = 5) -> MyKudos:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             received = await repo.count_for(conn, team.id, receiver_id=user_id)
             given = await repo.count_for(conn, team.id, giver_id=user_id)
             by_q_in = await repo.top_qualities(conn, team.id, None, receiver_id=user_id)
@@ -277,7 +283,7 @@ class KudosService:
     async def month_winners(self, team: Team, year: int, month: int) -> list[Winner]:
         """The most thanked colleagues of a calendar month in the team's time zone (ties: all)."""
         since, until = month_bounds(year, month, team.timezone)
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             top = await repo.top_receivers(conn, team.id, since, until, limit=None)
             if not top:
                 return []
@@ -297,7 +303,7 @@ class KudosService:
     async def digest(
         self, team: Team, since: datetime, until: datetime
     ) -> tuple[int, list[Count], list[int]]:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             total = await repo.total(conn, team.id, since, until)
             qualities = await repo.top_qualities(conn, team.id, since, until, limit=3)
             newcomers = await repo.first_time_receivers(conn, team.id, since, until)
@@ -314,16 +320,18 @@ class KudosService:
 
 async def _check_people(
     conn: AsyncConnection, team: Team, giver_id: int, receiver_ids: list[int]
-) -> None:
+) -> dict[int, Member]:
     if giver_id in receiver_ids:
         raise DomainError("kudos.self")
     found = {
-        m.user_id for m in await teams_repo.members_by_id(conn, team.id, [giver_id, *receiver_ids])
+        m.user_id: m
+        for m in await teams_repo.members_by_id(conn, team.id, [giver_id, *receiver_ids])
     }
     if giver_id not in found:
         raise DomainError("kudos.giver_not_member")
     if any(r not in found for r in receiver_ids):
         raise DomainError("kudos.receiver_not_member")
+    return found
 
 
 def _dedupe(giver_id: int, receiver_id: int, reason: str, day: str) -> str:

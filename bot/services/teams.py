@@ -114,22 +114,22 @@ class TeamsService:
                 await repo.update_team(conn, team.id, chat_id=new_chat_id)
 
     async def by_chat(self, chat_id: int) -> Team | None:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.by_chat(conn, chat_id)
 
     async def by_id(self, team_id: int) -> Team:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             team = await repo.by_id(conn, team_id)
         if team is None:
             raise NotFound()
         return team
 
     async def by_code(self, code: str) -> Team | None:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.by_code(conn, code)
 
     async def active_teams(self) -> list[Team]:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.all_active(conn)
 
     # --- members --------------------------------------------------------------------------
@@ -161,29 +161,29 @@ class TeamsService:
         return left
 
     async def member(self, team: Team, user_id: int) -> Member | None:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.member(conn, team.id, user_id)
 
     async def member_by_username(self, team: Team, username: str) -> Member | None:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.member_by_username(conn, team.id, username.lstrip("@"))
 
     async def members_by_id(self, team: Team, user_ids: list[int]) -> dict[int, Member]:
         """Current members among ``user_ids``, in one query."""
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return {m.user_id: m for m in await repo.members_by_id(conn, team.id, user_ids)}
 
     async def members(self, team: Team) -> list[Member]:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.members(conn, team.id)
 
     async def teams_of(self, user_id: int) -> list[Team]:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.teams_of(conn, user_id)
 
     async def current_team(self, user_id: int) -> Team | None:
         """The team chosen in private; if none (or left), the first team the user is in."""
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             current, _ = await repo.profile(conn, user_id)
             mine = await repo.teams_of(conn, user_id)
         for team in mine:
@@ -230,7 +230,7 @@ class TeamsService:
         return result
 
     async def _load_portrait(self, team: Team) -> list[PortraitQuality]:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             rows = {r.quality_id: r for r in await repo.portrait(conn, team.id)}
         result: list[PortraitQuality] = []
         for q in self._content.qualities:

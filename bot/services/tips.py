@@ -228,7 +228,7 @@ class TipsService:
 
     async def scores(self) -> list[TipScore]:
         """Posted tips, best rated first."""
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             totals: list[TipTotals] = await repo.totals_by_tip(conn)
         scored = [
             TipScore(tip, t.posts, t.useful, t.not_for_me)

@@ -58,5 +58,5 @@ class UsersService:
             await fsm_repo.forget_user(conn, user_id)
 
     async def get(self, user_id: int) -> UserRow | None:
-        async with self._db.transaction() as conn:
+        async with self._db.read() as conn:
             return await repo.get(conn, user_id)

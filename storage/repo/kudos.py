@@ -75,6 +75,7 @@ async def add(
     dedupe: str,
     chat_id: int | None,
     message_id: int | None,
+    delivered_at: datetime | None = None,
 ) -> KudosRow | None:
     """Insert a kudos; None when the same one was already recorded (a redelivery)."""
     values = {
@@ -88,15 +89,23 @@ async def add(
         "dedupe": dedupe,
         "chat_id": chat_id,
         "message_id": message_id,
+        "delivered_at": delivered_at,
     }
-    stmt = upsert(conn, kudos, values, ["team_id", "dedupe"]).returning(kudos.c.id)
-    new_id = (await conn.execute(stmt)).scalar()
-    return await get(conn, int(new_id)) if new_id is not None else None
+    stmt = upsert(conn, kudos, values, ["team_id", "dedupe"]).returning(*kudos.c)
+    row = (await conn.execute(stmt)).first()
+    return _row(row) if row is not None else None
 
 
 async def get(conn: AsyncConnection, kudos_id: int) -> KudosRow | None:
     row = (await conn.execute(select(kudos).where(kudos.c.id == kudos_id))).first()
     return _row(row) if row else None
+
+
+async def by_dedupes(conn: AsyncConnection, team_id: int, dedupes: list[str]) -> list[KudosRow]:
+    rows = await conn.execute(
+        select(kudos).where(kudos.c.team_id == team_id, kudos.c.dedupe.in_(dedupes))
+    )
+    return [_row(r) for r in rows]
 
 
 async def by_dedupe(conn: AsyncConnection, team_id: int, dedupe: str) -> KudosRow | None:
@@ -142,7 +151,7 @@ async def set_link(conn: AsyncConnection, kudos_id: int, chat_id: int, message_i
     )
 
 
-async def mark_delivered(conn: AsyncConnection, kudos_ids: list[int], now: datetime) -> None:
+async def mark_delivered(conn: AsyncConnection, kudos_ids: list[int], now: datetime | None) -> None:
     if kudos_ids:
         await conn.execute(update(kudos).where(kudos.c.id.in_(kudos_ids)).values(delivered_at=now))
 
