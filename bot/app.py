@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -199,6 +200,8 @@ def build_application(
     updates = UpdateContext(translations)
     dp = Dispatcher(
         storage=DatabaseStorage(db, clock),
+        # one user's updates in one chat run in order (a flow never races with itself)
+        events_isolation=SimpleEventIsolation(),
         settings=settings,
         content=content,
         translations=translations,

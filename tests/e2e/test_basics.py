@@ -41,6 +41,8 @@ async def test_help_depends_on_chat_and_admin_rights(tg: FakeTelegram, start_bot
 
     group = tg.group("Support", members=[boss, agent], admins=[boss])
     tg.add_bot_to_group(group, by=boss)
+    greeting = await tg.next_bot_message(group)  # the team is created and greeted first
+    assert "Вступить" in str(greeting.reply_markup)
     agent.send("/help", chat=group)
     group_help = await tg.next_bot_message(group)
     assert "группе" in (group_help.text or "")

@@ -74,6 +74,8 @@ async def test_tip_in_a_group_points_to_the_private_chat(
     agent = tg.user("Agent", language_code="ru")
     group = tg.group("Support", members=[agent], admins=[agent])
     tg.add_bot_to_group(group, by=agent)
+    greeting = await tg.next_bot_message(group)  # the team is created and greeted first
+    assert "Вступить" in str(greeting.reply_markup)
     agent.send("/tip", chat=group)
     reply = await tg.next_bot_message(group)
     assert "личном чате" in (reply.text or "")
