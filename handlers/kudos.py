@@ -452,7 +452,7 @@ def setup() -> Router:
             return
         qualities = await kudos.qualities_for(team)
         chosen = match_quality(tag, qualities) if tag else None
-        if chosen is not None:  # give() checks the people in its own transaction
+        if chosen is not None:
             await record_and_announce(
                 bot=bot,
                 team=team,
@@ -476,9 +476,8 @@ def setup() -> Router:
             "message_id": message.message_id,
         }
         await state.update_data(drafts=dict(list(drafts.items())[-5:]))
-        names = []
-        for receiver_id in ids:
-            names.append(member_name(await teams.member(team, receiver_id), i18n))
+        people = await teams.members_by_id(team, ids)
+        names = [member_name(people.get(receiver_id), i18n) for receiver_id in ids]
         await message.reply(
             i18n.t("kudos.pick_quality", names=", ".join(names)),
             reply_markup=kudos_qualities(draft, qualities, i18n),
