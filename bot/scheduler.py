@@ -8,8 +8,6 @@ sent: every job checks and claims its work there, so a job firing twice is harml
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,6 +15,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+
+from bot.inflight import InFlight
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,7 @@ class ApScheduler(Generic[Ctx]):
 
     def __init__(self, ctx: Ctx) -> None:
         self._ctx = ctx
-        self._running = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._running = InFlight()
         self._scheduler = AsyncIOScheduler(
             timezone="UTC",
             job_defaults={
@@ -72,16 +70,11 @@ class ApScheduler(Generic[Ctx]):
         )
 
     async def _run(self, job: Job, job_id: str, ids: dict[str, Any]) -> None:
-        self._running += 1
-        self._idle.clear()
-        try:
-            await job(self._ctx, **ids)
-        except Exception:
-            log.exception("scheduled job %s failed", job_id)
-        finally:
-            self._running -= 1
-            if not self._running:
-                self._idle.set()
+        with self._running.track():
+            try:
+                await job(self._ctx, **ids)
+            except Exception:
+                log.exception("scheduled job %s failed", job_id)
 
     def next_run(self, job_id: str) -> datetime | None:
         job = self._scheduler.get_job(job_id)
@@ -99,11 +92,11 @@ class ApScheduler(Generic[Ctx]):
 
     async def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until no job is running (tests; shutdown)."""
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        if not await self._running.wait_idle(timeout):
+            raise TimeoutError(f"scheduled jobs still running after {timeout} s")
 
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Stop firing new runs and wait (up to ``timeout``) for the running ones."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        with contextlib.suppress(TimeoutError):
-            await self.wait_idle(timeout)
+        await self._running.wait_idle(timeout)

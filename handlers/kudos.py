@@ -294,6 +294,16 @@ class KudosNotifier:
         await self._to_team(team, "\n".join(lines))
 
 
+async def reply_with_join_link(
+    message: Message, bot: Bot, team: Team, text: str, i18n: Translator
+) -> None:
+    """A refusal that offers the colleague the way into the team."""
+    me = await bot.me()
+    await message.reply(
+        text, reply_markup=join_team(team.id, me.username or "", team.join_code, i18n)
+    )
+
+
 def _cell(value: str) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
@@ -431,11 +441,8 @@ def setup() -> Router:
         for username in usernames:
             member = await teams.member_by_username(team, username)
             if member is None:
-                me = await bot.me()
-                await message.reply(
-                    i18n.t("kudos.unknown_username", username=escape("@" + username)),
-                    reply_markup=join_team(team.id, me.username or "", team.join_code, i18n),
-                )
+                text = i18n.t("kudos.unknown_username", username=escape("@" + username))
+                await reply_with_join_link(message, bot, team, text, i18n)
                 return
             ids.append(member.user_id)
         reason = await kudos.check_reason(reason)
@@ -444,11 +451,7 @@ def setup() -> Router:
         except DomainError as refusal:
             if refusal.key != "kudos.receiver_not_member":
                 raise
-            me = await bot.me()  # offer the colleague the way in
-            await message.reply(
-                i18n.t(refusal.key),
-                reply_markup=join_team(team.id, me.username or "", team.join_code, i18n),
-            )
+            await reply_with_join_link(message, bot, team, i18n.t(refusal.key), i18n)
             return
         qualities = await kudos.qualities_for(team)
         chosen = match_quality(tag, qualities) if tag else None

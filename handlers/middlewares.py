@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiogram.types import CallbackQuery, TelegramObject, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translations, Translator
+from bot.inflight import InFlight
 from bot.services.errors import DomainError
 
 
@@ -20,9 +20,7 @@ class UpdateContext(BaseMiddleware):
 
     def __init__(self, translations: Translations) -> None:
         self._translations = translations
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._in_flight = InFlight()
 
     async def __call__(
         self,
@@ -32,22 +30,12 @@ class UpdateContext(BaseMiddleware):
     ) -> Any:
         user: User | None = data.get("event_from_user")
         data["i18n"] = self._translations.for_language(user.language_code if user else None)
-        self._in_flight += 1
-        self._idle.clear()
-        try:
+        with self._in_flight.track():
             return await handler(event, data)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
 
     async def drain(self, timeout: float) -> bool:
         """Wait until no update is being handled; False if ``timeout`` passed first."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self._in_flight.wait_idle(timeout)
 
 
 class AnswerCallbacks(BaseMiddleware):
