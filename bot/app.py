@@ -36,7 +36,7 @@ from bot.services.teams import TeamsService
 from bot.services.tips import TipsService
 from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
-from bot.telegram import build_bot
+from bot.telegram.session import build_bot
 from content import LOCALES, Content, load_content
 from handlers import setup_routers
 from handlers.kudos import KudosNotifier

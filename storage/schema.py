@@ -175,3 +175,50 @@ team_events = Table(
     Column("period", String(32), primary_key=True),
     Column("done_at", UTCDateTime(), nullable=False),
 )
+
+# --- deliveries, the update inbox, the process lock (issue 6) ---------------------------------
+
+#: The ledger: every message the bot owes someone outside the interaction that caused it.
+#: ``key`` says what it is for (unique: the same thing is never queued twice).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger),
+    Column("payload", Text, nullable=False, default="{}"),
+    # pending | claimed | sent | unreachable | failed | cancelled
+    Column("state", String(12), nullable=False),
+    Column("priority", SmallInteger, nullable=False, default=5),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, default=0),
+    Column("lease_until", UTCDateTime()),
+    Column("owner", String(64)),
+    Column("message_id", BigInteger),
+    Column("sent_chat_id", BigInteger),
+    Column("error", String(300)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_deliveries_due", "state", "due_at"),
+    Index("ix_deliveries_user", "user_id", "state"),
+)
+
+#: Updates read from Telegram, kept from before the offset is confirmed until handled.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+)
+
+#: One running process per bot token and database (until processes get roles).
+process_locks = Table(
+    "process_locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+)

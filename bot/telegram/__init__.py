@@ -1,0 +1,1 @@
+"""Adapters that talk to Telegram: the session, the one paced sender, the delivery drainer."""
