@@ -10,14 +10,11 @@ import asyncio
 import contextlib
 import logging
 import random
-import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -28,21 +25,26 @@ from aiogram.types import (
 from bot.clock import Clock, SystemClock
 from bot.fsm import DatabaseStorage
 from bot.i18n import Translations, Translator
-from bot.jobs import JobContext, post_scheduled_tip, run_team_events
+from bot.jobs import JobContext, post_scheduled_tip, prune_deliveries, run_team_events
 from bot.scheduler import ApScheduler, SchedulerPort
+from bot.services.deliveries import Ledger, RetryPolicy
 from bot.services.kudos import KudosService
 from bot.services.recognition import RecognitionService
 from bot.services.teams import TeamsService
 from bot.services.tips import TipsService
 from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
+from bot.telegram.drainer import Drainer
+from bot.telegram.sender import Limits, PacedSender
 from bot.telegram.session import build_bot
+from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
+from bot.telegram.webhook import serve_webhook
 from content import LOCALES, Content, load_content
 from handlers import setup_routers
+from handlers.deliveries import delivery_kinds
 from handlers.kudos import KudosNotifier
 from handlers.leads import LeadChecker
 from handlers.middlewares import AnswerCallbacks, UpdateContext
-from handlers.tips import TelegramTipPoster
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ ADMIN_COMMANDS = ("tip_preview", "tip_now", "tip_stats")
 #: Team events (employee of the month, birthdays, digest) are checked this often.
 TEAM_EVENTS_CRON = "*/5 * * * *"
 SHUTDOWN_DRAIN_SECONDS = 25.0
+#: finished ledger rows past their keeping period are pruned nightly
+PRUNE_CRON = "17 3 * * *"
 
 
 @dataclass
@@ -82,9 +86,14 @@ class Application:
     scheduler: SchedulerPort
     tips: TipsService
     jobs: JobContext
+    ledger: Ledger
+    drainer: Drainer
+    sender: PacedSender
     updates: UpdateContext
     tip_job_id: str | None = field(default=None)
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    #: the per-user queues of the current run (polling or webhook)
+    fair: FairDispatcher | None = field(default=None)
 
     async def on_startup(self) -> None:
         await self.db.migrate()
@@ -97,12 +106,22 @@ class Application:
         self.scheduler.add_cron(
             "team-events", run_team_events, validate_cron(TEAM_EVENTS_CRON, "UTC")
         )
+        self.scheduler.add_cron(
+            "prune-deliveries", prune_deliveries, validate_cron(PRUNE_CRON, "UTC")
+        )
+        # rows left pending (or claimed by a process that died) go out first
+        self.drainer.start()
         self.scheduler.start()
-        await run_team_events(self.jobs)  # catch up what fell due while the bot was down
+        # catch up what fell due while the bot was down; a failure here is logged, not fatal
+        # (the claims and the ledger make every later run complete it exactly once)
+        catch_up = [run_team_events(self.jobs)]
         if channel:
-            # A slot missed while the bot was down is posted now if still within the grace
-            # window; the slot claim in the database makes a second post impossible.
-            await post_scheduled_tip(self.jobs, channel=channel)
+            catch_up.append(post_scheduled_tip(self.jobs, channel=channel))
+        for work in catch_up:
+            try:
+                await work
+            except Exception:
+                log.exception("start-up catch-up failed; the schedule retries it")
         log.info("started; tips channel: %s", channel or "none")
 
     async def on_shutdown(self) -> None:
@@ -110,53 +129,58 @@ class Application:
         await self.scheduler.shutdown(SHUTDOWN_DRAIN_SECONDS)
         if not await self.updates.drain(SHUTDOWN_DRAIN_SECONDS):
             log.warning("some updates were still running at shutdown")
+        # sends in flight finish and are recorded; what is still pending waits for the next start
+        await self.drainer.stop(SHUTDOWN_DRAIN_SECONDS)
         await self.db.close()
         log.info("stopped")
 
-    async def run_polling(self, *, handle_signals: bool = True) -> None:
-        await self.dp.start_polling(
+    def _fair_dispatcher(self) -> FairDispatcher:
+        self.fair = FairDispatcher(
+            self.dp,
             self.bot,
+            self.db,
+            self.translations,
+            concurrency=self.settings.updates_concurrency,
+        )
+        return self.fair
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Long polling through the inbox and the fair per-user queues until a stop signal,
+        ``stop()`` or ``dp.stop_polling()``."""
+        await serve_polling(
+            self.dp,
+            self.bot,
+            self._fair_dispatcher(),
+            self.clock,
+            self.stop_event,
             handle_signals=handle_signals,
-            close_bot_session=True,
-            tasks_concurrency_limit=self.settings.updates_concurrency,
+            drain_timeout=SHUTDOWN_DRAIN_SECONDS,
         )
 
     async def run_webhook(self, *, handle_signals: bool = True) -> None:
-        """Serve Telegram's webhook calls on WEBHOOK_HOST:WEBHOOK_PORT until a stop signal."""
-        from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-        from aiohttp import web
-
+        """Serve Telegram's webhook calls on WEBHOOK_HOST:WEBHOOK_PORT (and GET /healthz)
+        through the inbox and the fair per-user queues until a stop signal or ``stop()``."""
         settings = self.settings
         assert settings.webhook_url is not None
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        web_app = web.Application()
-        SimpleRequestHandler(dispatcher=self.dp, bot=self.bot, secret_token=secret).register(
-            web_app, path=urlsplit(settings.webhook_url).path or "/"
+        await serve_webhook(
+            self.dp,
+            self.bot,
+            self.db,
+            self._fair_dispatcher(),
+            self.clock,
+            self.stop_event,
+            url=settings.webhook_url,
+            secret=secret,
+            host=settings.webhook_host,
+            port=settings.webhook_port,
+            handle_signals=handle_signals,
+            drain_timeout=SHUTDOWN_DRAIN_SECONDS,
         )
-        setup_application(web_app, self.dp, bot=self.bot)
 
-        async def register_webhook() -> None:
-            await self.bot.set_webhook(
-                settings.webhook_url or "",
-                secret_token=secret,
-                allowed_updates=self.dp.resolve_used_update_types(),
-            )
-            log.info("webhook set: %s", settings.webhook_url)
-
-        self.dp.startup.register(register_webhook)
-        runner = web.AppRunner(web_app, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-        await site.start()
-        if handle_signals:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, self.stop_event.set)
-        try:
-            await self.stop_event.wait()
-        finally:
-            await runner.cleanup()
-            await self.bot.session.close()
+    def stop(self) -> None:
+        """Stop polling or the webhook server (as SIGTERM does)."""
+        self.stop_event.set()
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Long polling by default; webhook mode when WEBHOOK_URL is set."""
@@ -177,7 +201,22 @@ def build_application(
     clock = clock or SystemClock()
     translations = Translations(content, settings.default_locale)
     db = Database(settings.database_url)
-    bot = build_bot(settings)
+    sender = PacedSender(
+        Limits(
+            per_second=settings.rate_per_second,
+            per_chat_per_second=settings.rate_per_chat_per_second,
+            per_chat_burst=settings.rate_per_chat_burst,
+            group_per_minute=settings.rate_group_per_minute,
+        )
+    )
+    bot = build_bot(settings, sender)
+    ledger = Ledger(
+        db,
+        clock,
+        keep=timedelta(days=settings.delivery_keep_days),
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        retry=RetryPolicy(max_attempts=settings.delivery_max_attempts),
+    )
     tips = TipsService(
         db,
         content,
@@ -185,30 +224,44 @@ def build_application(
         schedule=validate_cron(settings.tips_schedule, settings.default_timezone),
         grace=timedelta(minutes=settings.tips_grace_minutes),
         rng=rng,
+        ledger=ledger,
+        admin_ids=settings.admin_ids,
     )
     users = UsersService(db, clock)
     teams = TeamsService(db, content, clock, settings.default_timezone)
-    kudos = KudosService(db, teams, clock)
-    notifier = KudosNotifier(bot, translations, teams, kudos, users)
-    poster = TelegramTipPoster(bot, content, translations, settings.admin_ids)
-    jobs = JobContext(
-        tips=tips,
-        tip_poster=poster,
-        recognition=RecognitionService(db, teams, kudos, clock),
-        notifier=notifier,
+    kudos = KudosService(db, teams, clock, ledger)
+    recognition = RecognitionService(db, teams, kudos, clock, ledger)
+    notifier = KudosNotifier(bot, translations, teams, kudos, users, ledger)
+    drainer = Drainer(
+        ledger,
+        db,
+        bot,
+        delivery_kinds(
+            ledger=ledger,
+            content=content,
+            translations=translations,
+            teams=teams,
+            kudos=kudos,
+            tips=tips,
+            recognition=recognition,
+            notifier=notifier,
+        ),
+        concurrency=settings.delivery_concurrency,
     )
+    jobs = JobContext(tips=tips, recognition=recognition, ledger=ledger)
     updates = UpdateContext(translations)
     dp = Dispatcher(
         storage=DatabaseStorage(db, clock),
-        # one user's updates in one chat run in order (a flow never races with itself)
-        events_isolation=SimpleEventIsolation(),
+        # one user's updates in one chat run in order (a flow never races with itself);
+        # the fair queues keep that order already, and this isolation frees its locks
+        events_isolation=FreeingEventIsolation(),
         settings=settings,
         content=content,
         translations=translations,
         clock=clock,
         tips=tips,
         users=users,
-        poster=poster,
+        ledger=ledger,
         teams=teams,
         kudos=kudos,
         notifier=notifier,
@@ -228,6 +281,9 @@ def build_application(
         scheduler=ApScheduler(jobs),
         tips=tips,
         jobs=jobs,
+        ledger=ledger,
+        drainer=drainer,
+        sender=sender,
         updates=updates,
     )
     dp.startup.register(app.on_startup)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.services.recognition import RecognitionNotifier, RecognitionService
-from bot.services.tips import TipPoster, TipsService
+from bot.services.deliveries import Ledger
+from bot.services.recognition import RecognitionService
+from bot.services.tips import TipsService
 
 log = logging.getLogger(__name__)
 
@@ -14,22 +15,26 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class JobContext:
     tips: TipsService
-    tip_poster: TipPoster
     recognition: RecognitionService
-    notifier: RecognitionNotifier
+    ledger: Ledger
 
 
 async def post_scheduled_tip(ctx: JobContext, *, channel: str) -> None:
-    """Post the tip of the current schedule slot to ``channel`` unless it was posted."""
-    posted = await ctx.tips.post_due(channel, ctx.tip_poster)
-    if posted is not None:
-        log.info(
-            "scheduled tip %s posted to %s for slot %s", posted.tip.id, channel, posted.slot_at
-        )
+    """Queue the tip of the current schedule slot for ``channel`` unless it was queued."""
+    queued = await ctx.tips.post_due(channel)
+    if queued is not None:
+        log.info("scheduled tip %s queued for %s, slot %s", queued.tip.id, channel, queued.slot_at)
 
 
 async def run_team_events(ctx: JobContext) -> None:
     """Employee of the month, birthdays and digests that are due now, each exactly once."""
-    done = await ctx.recognition.run(ctx.notifier)
+    done = await ctx.recognition.run()
     if done:
         log.info("team events: %s", ", ".join(done))
+
+
+async def prune_deliveries(ctx: JobContext) -> None:
+    """Finished ledger rows older than the keeping period are deleted."""
+    removed = await ctx.ledger.prune()
+    if removed:
+        log.info("pruned %d old delivery rows", removed)

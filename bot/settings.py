@@ -66,6 +66,15 @@ class Settings(DatabaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     updates_concurrency: int = Field(default=64, ge=1, le=10_000)
+    # Telegram's limits and the delivery ledger (issue 6)
+    rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    rate_per_chat_per_second: float = Field(default=1.0, gt=0, le=100)
+    rate_per_chat_burst: int = Field(default=3, ge=1, le=100)
+    rate_group_per_minute: int = Field(default=20, ge=1, le=1000)
+    delivery_concurrency: int = Field(default=16, ge=1, le=1000)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    delivery_keep_days: int = Field(default=90, ge=1, le=3650)
 
     @field_validator("log_level", mode="before")
     @classmethod

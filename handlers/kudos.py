@@ -9,33 +9,31 @@ import logging
 import re
 import secrets
 import tempfile
-from dataclasses import replace
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, FSInputFile, Message, User
+from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.clock import Clock
 from bot.i18n import Translations, Translator
+from bot.services.deliveries import Ledger
 from bot.services.errors import DomainError
 from bot.services.kudos import (
+    KIND_DM,
     Given,
     Kudos,
     KudosService,
     Period,
-    Winner,
     match_quality,
     month_bounds,
     period_start,
 )
-from bot.services.recognition import Digest
 from bot.services.teams import Member, PortraitQuality, Team, TeamsService
 from bot.services.users import UsersService
 from handlers.callbacks import (
@@ -63,6 +61,7 @@ from handlers.keyboards import (
     open_private,
 )
 from handlers.leads import LeadChecker
+from handlers.render import names_within, within
 from handlers.states import GiveKudos
 from handlers.teams import require_lead, team_of
 
@@ -85,6 +84,9 @@ PERIOD_KEYS = {
     Period.ALL: "kudos.period_all",
 }
 MONTH_ARG = re.compile(r"^(\d{4})-(\d{2})$")
+#: a backlog at /start shows the latest few; the rest are one tap away in /mykudos
+BACKLOG_SHOWN = 10
+NAMES_LIMIT = 1500
 BIRTHDAY_ARG = re.compile(r"^(\d{1,2})\.(\d{1,2})$")
 
 
@@ -110,7 +112,8 @@ def message_link(chat_id: int | None, message_id: int | None) -> str | None:
 
 
 class KudosNotifier:
-    """Messages about kudos and team events, in each reader's language, all HTML-escaped."""
+    """Texts about kudos in each reader's language, all HTML-escaped and within Telegram's
+    limits; the backlog a user who was away sees at /start."""
 
     def __init__(
         self,
@@ -119,18 +122,20 @@ class KudosNotifier:
         teams: TeamsService,
         kudos: KudosService,
         users: UsersService,
+        ledger: Ledger,
     ) -> None:
         self._bot = bot
         self._translations = translations
         self._teams = teams
         self._kudos = kudos
         self._users = users
+        self._ledger = ledger
 
     def team_i18n(self, team: Team) -> Translator:
         """The language of the team's chat."""
         return self._translations.get(team.locale)
 
-    async def _i18n_of(self, user_id: int) -> Translator:
+    async def i18n_of(self, user_id: int) -> Translator:
         row = await self._users.get(user_id)
         return self._translations.for_language(row.language_code if row else None)
 
@@ -149,62 +154,59 @@ class KudosNotifier:
         people = people if people is not None else await self.people(team, given)
         first = given[0]
         quality = await self._teams.quality(team, first.quality_id)
+        receivers = names_within(
+            [member_name(people.get(k.receiver_id or 0), i18n) for k in given],
+            lambda n: i18n.t("common.and_more", n=n),
+            NAMES_LIMIT,
+        )
         return i18n.t(
             "kudos.card",
             giver=member_name(people.get(first.giver_id or 0), i18n),
-            receivers=", ".join(member_name(people.get(k.receiver_id or 0), i18n) for k in given),
+            receivers=receivers,
             reason=escape(first.reason),
             quality=escape(quality.name(i18n.code) if quality else first.quality_id),
         )
 
-    async def direct(
-        self, team: Team, given: list[Kudos], people: dict[int, Member] | None = None
-    ) -> None:
-        """A personal message to each receiver who can get one (``give`` has marked those
-        delivered); the others, and any whose message fails, see it at their next /start."""
-        people = people if people is not None else await self.people(team, given)
-        failed: list[int] = []
-        for item in given:
-            receiver = people.get(item.receiver_id or 0)
-            if receiver is None or not receiver.reachable:
-                log.info("kudos %s kept for user %s (not reachable yet)", item.id, item.receiver_id)
-                continue
-            i18n = self._translations.for_language(receiver.language_code)
-            if not await self._send_dm(team, item, i18n, people):
-                failed.append(item.id)
-        if failed:
-            await self._kudos.not_delivered(failed)
-
-    async def _send_dm(
-        self, team: Team, item: Kudos, i18n: Translator, people: dict[int, Member]
-    ) -> bool:
-        giver = people.get(item.giver_id or 0)
+    async def dm(self, item: Kudos) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The receiver's personal message about ``item``, in the receiver's language."""
+        team = await self._teams.by_id(item.team_id)
+        people = await self._teams.members_by_id(
+            team, [i for i in (item.giver_id, item.receiver_id) if i is not None]
+        )
+        receiver = people.get(item.receiver_id or 0)
+        i18n = (
+            self._translations.for_language(receiver.language_code)
+            if receiver
+            else await self.i18n_of(item.receiver_id or 0)
+        )
         quality = await self._teams.quality(team, item.quality_id)
         text = i18n.t(
             "kudos.dm",
-            giver=member_name(giver, i18n),
+            giver=member_name(people.get(item.giver_id or 0), i18n),
             reason=escape(item.reason),
             quality=escape(quality.name(i18n.code) if quality else item.quality_id),
             team=escape(team.title),
         )
         link = message_link(item.chat_id, item.message_id)
-        markup = link_button(i18n.t("kudos.dm_link"), link) if link else None
-        try:
-            await self._bot.send_message(item.receiver_id or 0, text, reply_markup=markup)
-        except TelegramForbiddenError:
-            log.info("user %s blocked the bot; kudos %s kept for later", item.receiver_id, item.id)
-            await self._users.blocked(item.receiver_id or 0)
-            return False
-        return True
+        return text, (link_button(i18n.t("kudos.dm_link"), link) if link else None)
 
     async def deliver_pending(self, user_id: int, i18n: Translator) -> None:
-        """Show a user who has just started the bot the thanks they missed."""
-        pending = await self._kudos.undelivered(user_id)
-        if not pending:
+        """Show a user who has just started the bot the thanks they missed: the latest that
+        fit one message and a pointer to /mykudos; marked sent once Telegram accepted it.
+        Other messages that waited for them are sent again."""
+        await self._ledger.revive(user_id, KIND_DM)
+        rows = await self._ledger.waiting_for(user_id, KIND_DM)
+        if not rows:
             return
+        found = {k.id: k for k in await self._kudos.by_ids([int(r.payload["kudos"]) for r in rows])}
         lines = [i18n.t("teams.undelivered_header")]
-        for item in pending[-20:]:
-            team = await self._teams.by_id(item.team_id)
+        teams: dict[int, Team] = {}
+        for row in rows[-BACKLOG_SHOWN:]:  # the latest few, oldest of them first
+            item = found.get(int(row.payload["kudos"]))
+            if item is None:
+                continue
+            team = teams.get(item.team_id) or await self._teams.by_id(item.team_id)
+            teams[team.id] = team
             giver = await self._teams.member(team, item.giver_id or 0)
             quality = await self._teams.quality(team, item.quality_id)
             lines.append(
@@ -215,83 +217,11 @@ class KudosNotifier:
                     quality=escape(quality.name(i18n.code) if quality else item.quality_id),
                 )
             )
-        await self._bot.send_message(user_id, "\n".join(lines))
-        await self._kudos.delivered([k.id for k in pending])
-
-    # --- team events (RecognitionNotifier) -------------------------------------------------
-
-    async def _to_team(self, team: Team, text: str) -> None:
-        try:
-            await self._bot.send_message(team.chat_id, text)
-        except TelegramForbiddenError as exc:
-            log.warning("cannot write to team %s: %s; marking the bot absent", team.id, exc.message)
-            await self._teams.bot_removed(team.chat_id)
-
-    async def employee_of_month(self, team: Team, month: date, winners: list[Winner]) -> None:
-        i18n = self.team_i18n(team)
-        label = month.strftime("%m.%Y")
-        names = []
-        for w in winners:
-            names.append(member_name(await self._teams.member(team, w.user_id), i18n))
-        qualities = []
-        for count in winners[0].qualities:
-            quality = await self._teams.quality(team, str(count.key))
-            qualities.append(escape(quality.name(i18n.code)) if quality else str(count.key))
-        lines = [
-            i18n.t(
-                "kudos.month_title",
-                month=label,
-                names=", ".join(names),
-                n=winners[0].count,
-                qualities=", ".join(qualities),
-            )
-        ]
-        for w in winners:
-            for reason in w.reasons:
-                lines.append(
-                    i18n.t(
-                        "kudos.month_reason",
-                        reason=escape(reason.reason),
-                        giver=full_name(reason.giver_name, None, i18n),
-                    )
-                )
-        await self._to_team(team, "\n".join(lines))
-        for w in winners:
-            personal = await self._i18n_of(w.user_id)
-            row = await self._users.get(w.user_id)
-            if row is not None and row.reachable:
-                try:
-                    await self._bot.send_message(
-                        w.user_id,
-                        personal.t("kudos.month_dm", month=label, team=escape(team.title)),
-                    )
-                except TelegramForbiddenError:
-                    await self._users.blocked(w.user_id)
-
-    async def birthday(self, team: Team, member: Member) -> None:
-        i18n = self.team_i18n(team)
-        await self._to_team(team, i18n.t("kudos.birthday_greeting", name=member_name(member, i18n)))
-
-    async def digest(self, team: Team, digest: Digest) -> None:
-        i18n = self.team_i18n(team)
-        lines = [i18n.t("kudos.digest_title", team=escape(team.title))]
-        if digest.total == 0:
-            lines.append(i18n.t("kudos.digest_empty"))
-        else:
-            lines.append(i18n.t("kudos.digest_total", n=digest.total))
-            names = []
-            for count in digest.qualities:
-                quality = await self._teams.quality(team, str(count.key))
-                names.append(escape(quality.name(i18n.code)) if quality else str(count.key))
-            lines.append(i18n.t("kudos.digest_qualities", qualities=", ".join(names)))
-            if digest.newcomers:
-                lines.append(
-                    i18n.t(
-                        "kudos.digest_newcomers",
-                        names=", ".join(member_name(m, i18n) for m in digest.newcomers),
-                    )
-                )
-        await self._to_team(team, "\n".join(lines))
+        if len(rows) > BACKLOG_SHOWN:
+            lines.append(i18n.t("teams.undelivered_more", n=len(rows) - BACKLOG_SHOWN))
+        text = within(lines, lambda n: i18n.t("teams.undelivered_more", n=n))
+        sent = await self._bot.send_message(user_id, text)
+        await self._ledger.shown([r.id for r in rows], sent.chat.id, sent.message_id)
 
 
 async def reply_with_join_link(
@@ -382,25 +312,8 @@ async def record_and_announce(
             reply_to_message_id=message_id,
             allow_sending_without_reply=True,
         )
-    else:  # given in private: the giver gets the receipt, the team chat the announcement
+    else:  # given in private: the receipt here; the ledger announces it in the team chat
         await bot.send_message(giver_id, text, reply_markup=markup)
-        if team.announce:
-            team_i18n = notifier.team_i18n(team)
-            try:
-                sent = await bot.send_message(
-                    team.chat_id, await notifier.card(team, given.kudos, team_i18n, people)
-                )
-            except TelegramAPIError as exc:
-                log.warning("cannot announce kudos in team %s: %s", team.id, exc.message)
-            else:
-                # the receiver's link points at it, and an undo withdraws it
-                await kudos.link([k.id for k in given.kudos], sent.chat.id, sent.message_id)
-                linked = [
-                    replace(k, chat_id=sent.chat.id, message_id=sent.message_id)
-                    for k in given.kudos
-                ]
-                given = replace(given, kudos=linked)
-    await notifier.direct(team, given.kudos, people)
     return given
 
 
@@ -572,22 +485,7 @@ def setup() -> Router:
             await bot.edit_message_text(
                 chat_id=query.message.chat.id, message_id=query.message.message_id, text=text
             )
-        first = undone[0]
-        if (
-            query.message is not None
-            and query.message.chat.type == "private"
-            and first.chat_id is not None
-            and first.message_id is not None
-        ):  # given in private: withdraw the announcement the bot made in the team chat
-            withdrawn = notifier.team_i18n(team).t(
-                "kudos.undone", giver=escape(query.from_user.full_name)
-            )
-            try:
-                await bot.edit_message_text(
-                    chat_id=first.chat_id, message_id=first.message_id, text=withdrawn
-                )
-            except TelegramAPIError as exc:
-                log.info("could not withdraw the announcement of kudos %s: %s", first.id, exc)
+        # the receivers' messages and a private-flow announcement: withdrawn by the ledger
 
     @router.callback_query(KudosFix.filter())
     async def fix(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from bot.i18n import Translator
@@ -24,3 +25,49 @@ def tip_card(tip: Tip, content: Content, i18n: Translator) -> str:
 
 def tip_title(tip: Tip, i18n: Translator) -> str:
     return escape(tip.title.get(i18n.code))
+
+
+#: Telegram's limit for a message text (UTF-16 code units after entity parsing); measuring the
+#: HTML source instead is conservative (tags and entities only make it longer).
+TEXT_LIMIT = 4096
+
+
+def units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def within(
+    lines: list[str], more: Callable[[int], str], limit: int = TEXT_LIMIT, sep: str = "\n"
+) -> str:
+    """``lines`` joined, as many as fit in ``limit``; the rest named by ``more(n)``.
+
+    The first line (a title) is always kept; a single line longer than the limit is cut."""
+    if not lines:
+        return ""
+    kept = [lines[0]]
+    size = units(lines[0])
+    for index, line in enumerate(lines[1:], start=1):
+        rest = len(lines) - index
+        tail = units(sep + more(rest)) if rest > 1 else 0
+        if size + units(sep + line) + tail > limit:
+            kept.append(more(rest))
+            break
+        kept.append(line)
+        size += units(sep + line)
+    text = sep.join(kept)
+    return text if units(text) <= limit else _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    cut = text.encode("utf-16-le")[: (limit - 1) * 2].decode("utf-16-le", errors="ignore")
+    # never leave half a tag or entity behind
+    for opener, closer in (("<", ">"), ("&", ";")):
+        at = cut.rfind(opener)
+        if at > cut.rfind(closer):
+            cut = cut[:at]
+    return cut + "…"
+
+
+def names_within(names: list[str], more: Callable[[int], str], limit: int) -> str:
+    """A comma-separated list of names that fits ``limit`` units («А, Б …и ещё 3»)."""
+    return within(names, more, limit, sep=", ")

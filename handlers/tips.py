@@ -7,16 +7,16 @@ import logging
 from html import escape
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translations, Translator
-from bot.services.errors import ChannelUnavailable
+from bot.services.deliveries import Ledger
 from bot.services.tips import TipsService, Vote
 from bot.settings import Settings
-from content import Content, Tip
+from content import Content
 from handlers.callbacks import Rating, TipMore, TipRate
 from handlers.filters import BotAdmin, GroupChat, PrivateChat
 from handlers.keyboards import more_tip, open_private, tip_rating
@@ -25,54 +25,23 @@ from handlers.render import tip_card, tip_title
 log = logging.getLogger(__name__)
 
 STATS_SIZE = 5
+#: how long /tip_now waits for Telegram's answer before saying the post is on its way
+POST_NOW_WAIT = 15.0
 
 
-class TelegramTipPoster:
-    """Posts tips to a channel over the Bot API, and tells the bot's admins when it cannot."""
-
-    def __init__(
-        self, bot: Bot, content: Content, translations: Translations, admin_ids: frozenset[int]
-    ) -> None:
-        self._bot = bot
-        self._content = content
-        self._i18n = translations.get(translations.default)
-        self._admin_ids = admin_ids
-
-    async def post(self, channel: str, tip: Tip) -> tuple[int, int]:
-        chat_id: int | str = int(channel) if channel.lstrip("-").isdigit() else channel
-        try:
-            message = await self._bot.send_message(
-                chat_id=chat_id,
-                text=tip_card(tip, self._content, self._i18n),
-                reply_markup=tip_rating(0, 0, self._i18n),
-            )
-        except TelegramForbiddenError as exc:
-            raise ChannelUnavailable(channel, "not_admin", exc.message) from exc
-        except TelegramBadRequest as exc:
-            reason = "not_found" if "chat not found" in exc.message.lower() else "rejected"
-            raise ChannelUnavailable(channel, reason, exc.message) from exc
-        log.info("posted tip %s to %s as message %s", tip.id, channel, message.message_id)
-        return message.chat.id, message.message_id
-
-    async def notify_admins(self, problem: ChannelUnavailable) -> None:
-        log.error(
-            "cannot post a tip to %s: %s (%s)", problem.channel, problem.reason, problem.detail
-        )
-        text = self._i18n.t("tips.alert", problem=explain(problem, self._i18n))
-        for admin_id in sorted(self._admin_ids):
-            try:
-                await self._bot.send_message(admin_id, text)
-            except (TelegramForbiddenError, TelegramBadRequest) as exc:
-                log.warning("cannot notify admin %s: %s", admin_id, exc.message)
+def problem_of(state: str, error: str | None) -> str:
+    """Why Telegram refused a post: not_admin (403), not_found, or rejected."""
+    if state == "unreachable":
+        return "not_admin"
+    if error and "chat not found" in error.lower():
+        return "not_found"
+    return "rejected"
 
 
-def explain(problem: ChannelUnavailable, i18n: Translator) -> str:
-    channel = escape(problem.channel)
-    if problem.reason == "not_admin":
-        return i18n.t("tips.not_admin", channel=channel)
-    if problem.reason == "not_found":
-        return i18n.t("tips.not_found", channel=channel)
-    return i18n.t("tips.failed", channel=channel, detail=escape(problem.detail))
+def explain_reason(channel: str, reason: str, i18n: Translator) -> str:
+    """The admin-facing text for a refused post, in the reader's language."""
+    key = {"not_admin": "tips.not_admin", "not_found": "tips.not_found"}.get(reason, "tips.failed")
+    return i18n.t(key, channel=escape(channel))
 
 
 def setup() -> Router:
@@ -170,28 +139,23 @@ def setup() -> Router:
     async def post_now(
         message: Message,
         tips: TipsService,
-        poster: TelegramTipPoster,
+        ledger: Ledger,
         settings: Settings,
         i18n: Translator,
     ) -> None:
-        if not settings.tips_channel:
+        channel = settings.tips_channel
+        if not channel:
             await message.answer(i18n.t("tips.no_channel"))
             return
-        try:
-            posted = await tips.post_next(settings.tips_channel, poster)
-        except ChannelUnavailable as problem:
-            log.error(
-                "cannot post a tip to %s: %s (%s)", problem.channel, problem.reason, problem.detail
-            )
-            await message.answer(explain(problem, i18n))
-            return
-        await message.answer(
-            i18n.t(
-                "tips.posted",
-                title=tip_title(posted.tip, i18n),
-                channel=escape(settings.tips_channel),
-            )
-        )
+        queued = await tips.post_next(channel)
+        row = await ledger.finished(queued.key, timeout=POST_NOW_WAIT)
+        if row is None:
+            text = i18n.t("tips.queued", title=tip_title(queued.tip, i18n), channel=escape(channel))
+        elif row.state == "sent":
+            text = i18n.t("tips.posted", title=tip_title(queued.tip, i18n), channel=escape(channel))
+        else:
+            text = explain_reason(channel, problem_of(row.state, row.error), i18n)
+        await message.answer(text)
 
     @admin.message(Command("tip_stats"), PrivateChat())
     async def stats(message: Message, tips: TipsService, i18n: Translator) -> None:

@@ -160,6 +160,8 @@ kudos = Table(
     Column("chat_id", BigInteger),
     Column("message_id", BigInteger),
     Column("delivered_at", UTCDateTime()),
+    #: the kudos given by one command share a batch (undone together)
+    Column("batch", String(16)),
     Index("ix_kudos_team_created", "team_id", "created_at"),
     Index("ix_kudos_giver_day", "team_id", "giver_id", "local_day"),
     Index("ix_kudos_receiver", "receiver_id", "created_at"),

@@ -9,13 +9,19 @@ Rules (all here, unit-tested without Telegram):
   and all or none are recorded;
 - the same giver, receiver and reason on one day is recorded once (Telegram redelivery,
   double taps): the repeat returns the existing kudos marked as a duplicate;
-- the giver may undo a kudos, or change its quality, for 10 minutes.
+- the giver may undo a kudos, or change its quality, for 10 minutes; an undo takes back the
+  whole batch (the kudos one command gave) and a change applies to the whole batch;
+- the receiver's personal message, and the team chat's announcement of a kudos given in
+  private, are ledger rows written in the same transaction as the kudos (``bot.services.
+  deliveries``): an undo cancels the ones not sent yet and queues the withdrawal (an edit
+  through the recorded message id) of the ones sent; a quality change queues their edit.
 Unit of work: one transaction per public method.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
+from bot.services.deliveries import PRIORITY_PERSONAL, PRIORITY_TEAM, Ledger
 from bot.services.errors import DomainError, NotFound
 from bot.services.teams import Member, PortraitQuality, Team, TeamsService
 from storage.database import Database
@@ -44,12 +51,28 @@ class Period(StrEnum):
     ALL = "all"
 
 
+KIND_DM = "kudos.dm"
+KIND_ANNOUNCE = "kudos.announce"
+KIND_EDIT = "kudos.edit"
+
+
+def dm_key(item: KudosRow) -> str:
+    """Keyed by batch and receiver, never by the row id alone (SQLite reuses the id of a
+    deleted last row, so an undone kudos's id comes back)."""
+    return f"kudos-dm:{item.batch or f'id{item.id}'}:{item.receiver_id}"
+
+
+def announce_key(batch: str) -> str:
+    return f"kudos-ann:{batch}"
+
+
 @dataclass(frozen=True, slots=True)
 class Given:
     kudos: list[Kudos]
     duplicates: list[Kudos]
     remaining: int
     budget: int
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +143,11 @@ def dense_places(counts: list[Count]) -> list[tuple[int, int, int]]:
 
 
 class KudosService:
-    def __init__(self, db: Database, teams: TeamsService, clock: Clock) -> None:
+    def __init__(self, db: Database, teams: TeamsService, clock: Clock, ledger: Ledger) -> None:
         self._db = db
         self._teams = teams
         self._clock = clock
+        self._ledger = ledger
 
     async def check_reason(self, reason: str) -> str:
         text = normalize_reason(reason)
@@ -174,6 +198,7 @@ class KudosService:
             if len(fresh) > left:
                 raise DomainError("kudos.budget", budget=team.kudos_budget, left=max(left, 0))
             recorded: list[Kudos] = []
+            batch = secrets.token_hex(6)
             for receiver_id in fresh:
                 row = await repo.add(
                     conn,
@@ -187,17 +212,41 @@ class KudosService:
                     dedupe=keys[receiver_id],
                     chat_id=chat_id,
                     message_id=message_id,
-                    # a reachable receiver gets the message right after this commit; if that
-                    # fails, undelivered() puts it back for their next /start
-                    delivered_at=now if people[receiver_id].reachable else None,
+                    batch=batch,
                 )
                 if row is None:  # raced with a redelivery of the same update
                     found = await repo.by_dedupe(conn, team.id, keys[receiver_id])
                     if found is not None:
                         duplicates.append(found)
-                else:
-                    recorded.append(row)
-        return Given(recorded, duplicates, max(0, left - len(recorded)), team.kudos_budget)
+                    continue
+                recorded.append(row)
+                await self._ledger.add(
+                    conn,
+                    key=dm_key(row),
+                    kind=KIND_DM,
+                    chat_id=receiver_id,
+                    user_id=receiver_id,
+                    payload={"kudos": row.id},
+                    priority=PRIORITY_PERSONAL,
+                    reachable=people[receiver_id].reachable,
+                )
+            if recorded and chat_id != team.chat_id and team.announce:
+                # given in private: the team chat hears of it through the ledger
+                await self._ledger.add(
+                    conn,
+                    key=announce_key(batch),
+                    kind=KIND_ANNOUNCE,
+                    chat_id=team.chat_id,
+                    payload={"team": team.id, "kudos": [k.id for k in recorded]},
+                    priority=PRIORITY_TEAM,
+                )
+        return Given(
+            recorded,
+            duplicates,
+            max(0, left - len(recorded)),
+            team.kudos_budget,
+            batch if recorded else None,
+        )
 
     async def _own_recent(self, kudos_id: int, user_id: int) -> Kudos:
         async with self._db.transaction() as conn:
@@ -222,7 +271,39 @@ class KudosService:
             batch = await repo.batch_of(conn, row)
             for item in batch:
                 await repo.remove(conn, item.id)
+            await self._follow_up(conn, row, batch, withdrawn=True)
         return batch
+
+    async def _follow_up(
+        self, conn: AsyncConnection, row: Kudos, batch: list[Kudos], *, withdrawn: bool
+    ) -> None:
+        """The messages already sent about ``batch`` are edited (withdrawn, or shown with the
+        new quality); the ones not sent yet are cancelled (undo) or will render the change."""
+        keys = [dm_key(k) for k in batch]
+        if row.batch is not None:
+            keys.append(announce_key(row.batch))
+        sent = [
+            d for d in (await self._ledger.rows(conn, keys)).values() if d.message_id is not None
+        ]
+        if withdrawn:
+            await self._ledger.cancel(conn, keys)
+        for target in sent:
+            await self._ledger.add(
+                conn,
+                key=f"edit:{target.key}",
+                kind=KIND_EDIT,
+                chat_id=target.sent_chat_id or target.chat_id,
+                user_id=target.user_id,
+                payload={
+                    "target": target.key,
+                    "withdrawn": withdrawn,
+                    "giver": row.giver_id,
+                    "team": row.team_id,
+                    "kudos": [k.id for k in batch],
+                },
+                priority=PRIORITY_PERSONAL,
+                rearm=True,
+            )
 
     async def change_quality(self, kudos_id: int, user_id: int, quality_id: str) -> Kudos:
         row = await self._own_recent(kudos_id, user_id)
@@ -231,8 +312,10 @@ class KudosService:
         if quality is None or not quality.enabled:
             raise DomainError("kudos.bad_quality")
         async with self._db.transaction() as conn:
-            for item in await repo.batch_of(conn, row):
+            batch = await repo.batch_of(conn, row)
+            for item in batch:
                 await repo.set_quality(conn, item.id, quality_id)
+            await self._follow_up(conn, row, batch, withdrawn=False)
             updated = await repo.get(conn, kudos_id)
         assert updated is not None
         return updated
@@ -241,23 +324,17 @@ class KudosService:
         async with self._db.read() as conn:
             return await repo.get(conn, kudos_id)
 
-    async def link(self, kudos_ids: list[int], chat_id: int, message_id: int) -> None:
-        async with self._db.transaction() as conn:
-            for kudos_id in kudos_ids:
-                await repo.set_link(conn, kudos_id, chat_id, message_id)
-
-    async def delivered(self, kudos_ids: list[int]) -> None:
-        async with self._db.transaction() as conn:
-            await repo.mark_delivered(conn, kudos_ids, self._clock.now())
-
-    async def not_delivered(self, kudos_ids: list[int]) -> None:
-        """The personal message failed: show these at the receiver's next /start."""
-        async with self._db.transaction() as conn:
-            await repo.mark_delivered(conn, kudos_ids, None)
-
-    async def undelivered(self, user_id: int) -> list[Kudos]:
+    async def by_ids(self, kudos_ids: list[int]) -> list[Kudos]:
         async with self._db.read() as conn:
-            return await repo.undelivered(conn, user_id)
+            return await repo.by_ids(conn, kudos_ids)
+
+    @staticmethod
+    async def linked(
+        conn: AsyncConnection, kudos_ids: list[int], chat_id: int, message_id: int
+    ) -> None:
+        """The team chat's announcement of these kudos is message ``message_id`` (the DM's
+        link points at it); run in the ledger's outcome transaction."""
+        await repo.set_link(conn, kudos_ids, chat_id, message_id)
 
     # --- boards ---------------------------------------------------------------------------
 

@@ -2,22 +2,23 @@
 birthday greetings (the day, 10:00), the weekly digest (Monday, 10:00).
 
 The job runs every few minutes; for each team it decides in the team's time zone what is
-due today, claims (team, kind, period) in the database, and only then announces. A claim
-is permanent, so an event happens exactly once, across restarts and processes; a run after
-downtime catches up what is due the same day.
+due today, and claims (team, kind, period) and queues its messages in the delivery ledger
+in one transaction. A claim is permanent and the ledger sends each row until Telegram
+accepts it, so an event happens exactly once, across restarts and processes; a run after
+downtime catches up what is due the same day. Texts are rendered when sent.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.kudos import KudosService, Winner
+from bot.services.deliveries import PRIORITY_PERSONAL, PRIORITY_TEAM, Ledger
+from bot.services.kudos import KudosService
 from bot.services.teams import Member, Team, TeamsService
 from storage.database import Database
 from storage.repo import teams as teams_repo
@@ -37,14 +38,13 @@ class Digest:
     newcomers: list[Member]
 
 
-class RecognitionNotifier(Protocol):
-    """Delivers team events to Telegram (implemented in ``handlers``)."""
+KIND_MONTH = "team.month"
+KIND_MONTH_DM = "team.month_dm"
+KIND_BIRTHDAY = "team.birthday"
+KIND_DIGEST = "team.digest"
 
-    async def employee_of_month(self, team: Team, month: date, winners: list[Winner]) -> None: ...
-
-    async def birthday(self, team: Team, member: Member) -> None: ...
-
-    async def digest(self, team: Team, digest: Digest) -> None: ...
+#: a message of an event: (ledger key, kind, chat id, user id of a personal one, reachable)
+Row = tuple[str, str, int, int | None, bool]
 
 
 def birthday_keys(day: date) -> list[str]:
@@ -58,24 +58,25 @@ def birthday_keys(day: date) -> list[str]:
 
 class RecognitionService:
     def __init__(
-        self, db: Database, teams: TeamsService, kudos: KudosService, clock: Clock
+        self, db: Database, teams: TeamsService, kudos: KudosService, clock: Clock, ledger: Ledger
     ) -> None:
+        self._ledger = ledger
         self._db = db
         self._teams = teams
         self._kudos = kudos
         self._clock = clock
 
-    async def run(self, notifier: RecognitionNotifier) -> list[str]:
-        """Do whatever is due now in every team; returns what was done (for logs and tests)."""
+    async def run(self) -> list[str]:
+        """Queue whatever is due now in every team; returns what was done (logs and tests)."""
         done: list[str] = []
         for team in await self._teams.active_teams():
             try:
-                done.extend(await self._run_team(team, notifier))
+                done.extend(await self._run_team(team))
             except Exception:
                 log.exception("team events failed for team %s", team.id)
         return done
 
-    async def _run_team(self, team: Team, notifier: RecognitionNotifier) -> list[str]:
+    async def _run_team(self, team: Team) -> list[str]:
         now = self._clock.now()
         local = now.astimezone(ZoneInfo(team.timezone))
         if local.time() < EVENT_TIME:
@@ -83,50 +84,76 @@ class RecognitionService:
         today = local.date()
         done: list[str] = []
         if today.day == 1:
-            last = today - timedelta(days=1)
-            month = last.replace(day=1)
+            month = (today - timedelta(days=1)).replace(day=1)
             period = month.strftime("%Y-%m")
-            if await self._claim(team, "month", period):
-                winners = await self._kudos.month_winners(team, month.year, month.month)
-                if winners:
-                    await self._deliver(
-                        team, "month", period, notifier.employee_of_month(team, month, winners)
+            winners = await self._kudos.month_winners(team, month.year, month.month)
+            if winners:
+                people = await self._teams.members_by_id(team, [w.user_id for w in winners])
+                when = {"team": team.id, "year": month.year, "month": month.month}
+                rows: list[Row] = [
+                    (f"month:{team.id}:{period}", KIND_MONTH, team.chat_id, None, True)
+                ]
+                rows += [
+                    (
+                        f"month-dm:{team.id}:{period}:{w.user_id}",
+                        KIND_MONTH_DM,
+                        w.user_id,
+                        w.user_id,
+                        w.user_id in people and people[w.user_id].reachable,
                     )
+                    for w in winners
+                ]
+                if await self._claim_and_queue(team, "month", period, rows, when):
                     done.append(f"month:{team.id}:{period}")
         if team.birthdays:
-            async with self._db.transaction() as conn:
-                people = []
+            async with self._db.read() as conn:
+                people_today = []
                 for key in birthday_keys(today):
-                    people.extend(await teams_repo.birthdays_on(conn, team.id, key))
-            for member in people:
+                    people_today.extend(await teams_repo.birthdays_on(conn, team.id, key))
+            for member in people_today:
                 period = f"{today.year}:{member.user_id}"
-                if await self._claim(team, "birthday", period):
-                    await self._deliver(team, "birthday", period, notifier.birthday(team, member))
+                row: Row = (f"birthday:{team.id}:{period}", KIND_BIRTHDAY, team.chat_id, None, True)
+                payload: dict[str, Any] = {"team": team.id, "user": member.user_id}
+                if await self._claim_and_queue(team, "birthday", period, [row], payload):
                     done.append(f"birthday:{team.id}:{member.user_id}")
         if team.digest and today.weekday() == 0:
             iso = today.isocalendar()
             period = f"{iso.year}-W{iso.week:02d}"
-            if await self._claim(team, "digest", period):
-                tz = ZoneInfo(team.timezone)
-                until = datetime.combine(today, time(0), tz)
-                since = until - timedelta(days=7)
-                total, qualities, newcomer_ids = await self._kudos.digest(team, since, until)
-                members = {m.user_id: m for m in await self._teams.members(team)}
-                newcomers = [members[i] for i in newcomer_ids if i in members]
-                digest = Digest(since, until, total, qualities, newcomers)
-                await self._deliver(team, "digest", period, notifier.digest(team, digest))
+            until = datetime.combine(today, time(0), ZoneInfo(team.timezone))
+            since = until - timedelta(days=7)
+            payload = {"team": team.id, "since": since.isoformat(), "until": until.isoformat()}
+            row = (f"digest:{team.id}:{period}", KIND_DIGEST, team.chat_id, None, True)
+            if await self._claim_and_queue(team, "digest", period, [row], payload):
                 done.append(f"digest:{team.id}:{period}")
         return done
 
-    async def _claim(self, team: Team, kind: str, period: str) -> bool:
+    async def _claim_and_queue(
+        self,
+        team: Team,
+        kind: str,
+        period: str,
+        rows: list[Row],
+        payload: dict[str, Any],
+    ) -> bool:
+        """Claim the event and queue its messages in one transaction (False: done before)."""
         async with self._db.transaction() as conn:
-            return await teams_repo.claim_event(conn, team.id, kind, period, self._clock.now())
+            if not await teams_repo.claim_event(conn, team.id, kind, period, self._clock.now()):
+                return False
+            for key, row_kind, chat_id, user_id, reachable in rows:
+                await self._ledger.add(
+                    conn,
+                    key=key,
+                    kind=row_kind,
+                    chat_id=chat_id,
+                    user_id=user_id,
+                    payload=payload,
+                    priority=PRIORITY_PERSONAL if user_id else PRIORITY_TEAM,
+                    reachable=reachable,
+                )
+        return True
 
-    async def _deliver(self, team: Team, kind: str, period: str, sending: Awaitable[None]) -> None:
-        """Await the notifier; an error releases the claim so a later run retries."""
-        try:
-            await sending
-        except Exception:
-            async with self._db.transaction() as conn:
-                await teams_repo.release_event(conn, team.id, kind, period)
-            raise
+    async def digest(self, team: Team, since: datetime, until: datetime) -> Digest:
+        total, qualities, newcomer_ids = await self._kudos.digest(team, since, until)
+        members = await self._teams.members_by_id(team, newcomer_ids)
+        newcomers = [members[i] for i in newcomer_ids if i in members]
+        return Digest(since, until, total, qualities, newcomers)

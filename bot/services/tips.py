@@ -5,9 +5,13 @@ Rules:
   (so ``/tip_preview`` shows exactly what ``/tip_now`` or the schedule will post, and a
   restart keeps the place); a new round starts reshuffled, never opening with the tip that
   closed the previous one; tips added to the content join the current round at its end;
-- a schedule slot (one fire time of the cron) is claimed in the database before posting, so
-  a slot is posted at most once even when the job fires twice or catches up after downtime;
-  a failed post releases the slot and marks nothing as posted;
+- a schedule slot (one fire time of the cron) is claimed, the tip taken from the rotation and
+  its post queued in the delivery ledger, all in one transaction: a slot is posted exactly
+  once even when the job fires twice, catches up after downtime, or the process stops in the
+  middle of the post (the row is sent, or still pending at the next start);
+- the post is recorded (``tip_posts``, for the rating buttons) when Telegram accepted it; a
+  refused post puts the tip back into the round, releases the slot (a later run retries it)
+  and queues an alert to each of the bot's admins;
 - a reader has one vote per post: pressing the other button changes it, pressing the same
   one again withdraws it.
 """
@@ -16,17 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import defaultdict
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Protocol
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
-from bot.services.errors import ChannelUnavailable, NotFound
+from bot.services.deliveries import PRIORITY_BROADCAST, PRIORITY_PERSONAL, Ledger
+from bot.services.errors import NotFound
 from content import Content, Tip
 from storage.database import Database
 from storage.repo import tips as repo
@@ -38,22 +43,16 @@ class Vote(IntEnum):
     NOT_FOR_ME = -1
 
 
-class TipPoster(Protocol):
-    """Delivers a tip to a channel (implemented over the Bot API in ``handlers``)."""
-
-    async def post(self, channel: str, tip: Tip) -> tuple[int, int]:
-        """Post ``tip``; return (chat_id, message_id); raise ChannelUnavailable."""
-        ...
-
-    async def notify_admins(self, problem: ChannelUnavailable) -> None: ...
+KIND_TIP = "tip.post"
+KIND_ALERT = "admin.alert"
 
 
 @dataclass(frozen=True, slots=True)
-class Posted:
+class Queued:
+    """A tip's post, queued in the ledger under ``key``."""
+
     tip: Tip
-    post_id: int
-    chat_id: int
-    message_id: int
+    key: str
     slot_at: datetime | None = None
 
 
@@ -88,14 +87,28 @@ class TipsService:
         schedule: CronTrigger | None = None,
         grace: timedelta = timedelta(hours=3),
         rng: random.Random | None = None,
+        ledger: Ledger,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
+        self._ledger = ledger
+        self._admin_ids = admin_ids
         self._db = db
         self._content = content
         self._clock = clock
         self._schedule = schedule
         self._grace = grace
         self._rng = rng or random.Random()
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # a lock lives while someone holds or waits for it (the table stays small)
+        self._lock_table: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._lock_table.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._lock_table[key] = lock
+        return lock
 
     # --- on demand -------------------------------------------------------------------------
 
@@ -114,7 +127,7 @@ class TipsService:
 
     async def peek_next(self, channel: str) -> Tip:
         """The tip the channel gets next (the order is persisted, so this is a promise)."""
-        async with self._locks[channel], self._db.transaction() as conn:
+        async with self._lock(channel), self._db.transaction() as conn:
             _, tip_id = await self._next_in_rotation(conn, channel)
         return self.get(tip_id)
 
@@ -143,28 +156,67 @@ class TipsService:
         await repo.add_to_round(conn, channel, round_no, order, 0)
         return round_no, order[0]
 
-    async def post_next(self, channel: str, poster: TipPoster) -> Posted:
-        """Post the next tip of the rotation now (``/tip_now``). Raises ChannelUnavailable."""
-        async with self._locks[channel]:
-            return await self._post(channel, poster, None)
+    async def post_next(self, channel: str) -> Queued:
+        """Queue the next tip of the rotation for posting now (``/tip_now``)."""
+        key = f"tip:{channel}:now:{self._clock.now().isoformat()}:{self._rng.getrandbits(32):x}"
+        async with self._lock(channel), self._db.transaction() as conn:
+            tip = await self._queue(conn, channel, key, None)
+        return Queued(tip, key)
 
-    async def _post(self, channel: str, poster: TipPoster, slot_at: datetime | None) -> Posted:
-        async with self._db.transaction() as conn:
-            round_no, tip_id = await self._next_in_rotation(conn, channel)
-        tip = self.get(tip_id)
-        chat_id, message_id = await poster.post(channel, tip)
-        now = self._clock.now()
-        async with self._db.transaction() as conn:
-            post_id = await repo.add_post(
+    async def _queue(
+        self, conn: AsyncConnection, channel: str, key: str, slot_at: datetime | None
+    ) -> Tip:
+        round_no, tip_id = await self._next_in_rotation(conn, channel)
+        # taken from the round now, so the rotation moves on; put back if the post is refused
+        await repo.mark_posted(conn, channel, round_no, tip_id, self._clock.now())
+        await self._ledger.add(
+            conn,
+            key=key,
+            kind=KIND_TIP,
+            chat_id=0,  # the channel may be an @username: it is in the payload
+            payload={
+                "channel": channel,
+                "tip": tip_id,
+                "round": round_no,
+                "slot": slot_at.isoformat() if slot_at else None,
+                "key": key,
+            },
+            priority=PRIORITY_BROADCAST,
+            rearm=slot_at is not None,  # a refused slot claimed again is tried again
+        )
+        return self.get(tip_id)
+
+    async def recorded(
+        self, conn: AsyncConnection, payload: dict[str, Any], chat_id: int, message_id: int
+    ) -> None:
+        """Telegram accepted the post (in the ledger's outcome transaction)."""
+        await repo.add_post(
+            conn,
+            channel=str(payload["channel"]),
+            chat_id=chat_id,
+            message_id=message_id,
+            tip_id=str(payload["tip"]),
+            now=self._clock.now(),
+        )
+
+    async def not_posted(self, conn: AsyncConnection, payload: dict[str, Any], reason: str) -> None:
+        """Telegram refused the post for good: the tip goes back into the round, the slot is
+        free for a later run, and every admin is told why."""
+        channel = str(payload["channel"])
+        await repo.mark_posted(conn, channel, int(payload["round"]), str(payload["tip"]), None)
+        if payload.get("slot"):
+            await repo.release_slot(conn, channel, datetime.fromisoformat(payload["slot"]))
+        attempt = self._clock.now().isoformat()
+        for admin_id in sorted(self._admin_ids):
+            await self._ledger.add(
                 conn,
-                channel=channel,
-                chat_id=chat_id,
-                message_id=message_id,
-                tip_id=tip_id,
-                now=now,
+                key=f"alert:{payload['key']}:{attempt}:{admin_id}",
+                kind=KIND_ALERT,
+                chat_id=admin_id,
+                user_id=admin_id,
+                payload={"channel": channel, "reason": reason},
+                priority=PRIORITY_PERSONAL,
             )
-            await repo.mark_posted(conn, channel, round_no, tip_id, now)
-        return Posted(tip, post_id, chat_id, message_id, slot_at)
 
     # --- schedule ---------------------------------------------------------------------------
 
@@ -180,8 +232,8 @@ class TipsService:
             moment = self._schedule.get_next_fire_time(moment, moment + timedelta(seconds=1))
         return latest
 
-    async def post_due(self, channel: str, poster: TipPoster) -> Posted | None:
-        """Post for the current schedule slot unless it was posted already.
+    async def post_due(self, channel: str) -> Queued | None:
+        """Queue the post for the current schedule slot unless it was queued already.
 
         Called by the cron job and once at start-up (catching up a slot missed while the bot
         was down, if it is still within the grace window).
@@ -190,22 +242,11 @@ class TipsService:
         slot = self.due_slot(now)
         if slot is None:
             return None
-        async with self._locks[channel]:
-            async with self._db.transaction() as conn:
-                claimed = await repo.claim_slot(conn, channel, slot, now)
-            if not claimed:
+        async with self._lock(channel), self._db.transaction() as conn:
+            if not await repo.claim_slot(conn, channel, slot, now):
                 return None
-            try:
-                return await self._post(channel, poster, slot)
-            except ChannelUnavailable as problem:
-                async with self._db.transaction() as conn:
-                    await repo.release_slot(conn, channel, slot)
-                await poster.notify_admins(problem)
-                return None
-            except BaseException:
-                async with self._db.transaction() as conn:
-                    await repo.release_slot(conn, channel, slot)
-                raise
+            tip = await self._queue(conn, channel, f"tip:{channel}:{slot.isoformat()}", slot)
+        return Queued(tip, f"tip:{channel}:{slot.isoformat()}", slot)
 
     # --- votes ------------------------------------------------------------------------------
 
@@ -214,7 +255,7 @@ class TipsService:
         now = self._clock.now()
         # one reader's presses are serialised, so a double tap cannot vote twice
         async with (
-            self._locks[f"vote:{chat_id}:{message_id}:{user_id}"],
+            self._lock(f"vote:{chat_id}:{message_id}:{user_id}"),
             self._db.transaction() as conn,
         ):
             post = await repo.post_by_message(conn, chat_id, message_id)

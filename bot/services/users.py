@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from storage.database import Database
+from storage.repo import deliveries as deliveries_repo
 from storage.repo import fsm as fsm_repo
 from storage.repo import kudos as kudos_repo
 from storage.repo import teams as teams_repo
@@ -46,6 +50,11 @@ class UsersService:
         async with self._db.transaction() as conn:
             await repo.mark_blocked(conn, user_id, self._clock.now())
 
+    @staticmethod
+    async def mark_blocked(conn: AsyncConnection, user_id: int, now: datetime) -> None:
+        """In the caller's transaction (a delivery's outcome): no more private messages."""
+        await repo.mark_blocked(conn, user_id, now)
+
     async def forget(self, user_id: int) -> None:
         """/forget_me: memberships, birthday and name go; kudos stay in team statistics
         without naming the person."""
@@ -56,6 +65,7 @@ class UsersService:
             await kudos_repo.forget_user(conn, user_id, -secrets.randbelow(2**52) - 1)
             await repo.delete(conn, user_id)
             await fsm_repo.forget_user(conn, user_id)
+            await deliveries_repo.forget_user(conn, user_id)
 
     async def get(self, user_id: int) -> UserRow | None:
         async with self._db.read() as conn:

@@ -30,6 +30,7 @@ class KudosRow:
     created_at: datetime
     chat_id: int | None
     message_id: int | None
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ def _row(r: Any) -> KudosRow:
         created_at=r.created_at,
         chat_id=r.chat_id,
         message_id=r.message_id,
+        batch=r.batch,
     )
 
 
@@ -76,6 +78,7 @@ async def add(
     chat_id: int | None,
     message_id: int | None,
     delivered_at: datetime | None = None,
+    batch: str | None = None,
 ) -> KudosRow | None:
     """Insert a kudos; None when the same one was already recorded (a redelivery)."""
     values = {
@@ -90,6 +93,7 @@ async def add(
         "chat_id": chat_id,
         "message_id": message_id,
         "delivered_at": delivered_at,
+        "batch": batch,
     }
     stmt = upsert(conn, kudos, values, ["team_id", "dedupe"]).returning(*kudos.c)
     row = (await conn.execute(stmt)).first()
@@ -126,6 +130,11 @@ async def given_on(conn: AsyncConnection, team_id: int, giver_id: int, local_day
 
 async def batch_of(conn: AsyncConnection, row: KudosRow) -> list[KudosRow]:
     """The kudos given together with ``row`` (one command thanking several colleagues)."""
+    if row.batch is not None:
+        rows = await conn.execute(
+            select(kudos).where(kudos.c.team_id == row.team_id, kudos.c.batch == row.batch)
+        )
+        return [_row(r) for r in rows]
     rows = await conn.execute(
         select(kudos).where(
             kudos.c.team_id == row.team_id,
@@ -145,10 +154,22 @@ async def set_quality(conn: AsyncConnection, kudos_id: int, quality_id: str) -> 
     await conn.execute(update(kudos).where(kudos.c.id == kudos_id).values(quality_id=quality_id))
 
 
-async def set_link(conn: AsyncConnection, kudos_id: int, chat_id: int, message_id: int) -> None:
-    await conn.execute(
-        update(kudos).where(kudos.c.id == kudos_id).values(chat_id=chat_id, message_id=message_id)
-    )
+async def set_link(
+    conn: AsyncConnection, kudos_ids: list[int], chat_id: int, message_id: int
+) -> None:
+    if kudos_ids:
+        await conn.execute(
+            update(kudos)
+            .where(kudos.c.id.in_(kudos_ids))
+            .values(chat_id=chat_id, message_id=message_id)
+        )
+
+
+async def by_ids(conn: AsyncConnection, kudos_ids: list[int]) -> list[KudosRow]:
+    if not kudos_ids:
+        return []
+    rows = await conn.execute(select(kudos).where(kudos.c.id.in_(kudos_ids)).order_by(kudos.c.id))
+    return [_row(r) for r in rows]
 
 
 async def mark_delivered(conn: AsyncConnection, kudos_ids: list[int], now: datetime | None) -> None:

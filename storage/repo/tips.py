@@ -77,8 +77,9 @@ async def add_to_round(
 
 
 async def mark_posted(
-    conn: AsyncConnection, channel: str, round_no: int, tip_id: str, now: datetime
+    conn: AsyncConnection, channel: str, round_no: int, tip_id: str, now: datetime | None
 ) -> None:
+    """``now`` None: the tip goes back into the round (its post was refused)."""
     await conn.execute(
         update(tip_rotation)
         .where(

@@ -18,6 +18,13 @@ from tests.fakebot import FakeTelegram
 
 TOKEN = "42:TEST-token_abcdefghijklmnopqrstuvwxyz012"
 ADMIN_ID_PLACEHOLDER = 0
+#: settings for a test that sends a lot to one chat against a fake without flood control
+UNPACED = {
+    "rate_per_second": 1000.0,
+    "rate_per_chat_per_second": 100.0,
+    "rate_per_chat_burst": 100,
+    "rate_group_per_minute": 1000,
+}
 
 
 class SettableClock:

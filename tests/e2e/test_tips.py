@@ -11,7 +11,7 @@ from aiogram.types import Message
 
 from content import load_content
 from handlers.render import tip_card
-from tests.e2e.conftest import SettableClock, Starter
+from tests.e2e.conftest import UNPACED, SettableClock, Starter
 from tests.fakebot import FakeTelegram, FakeUser
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -122,17 +122,19 @@ async def test_rotation_covers_every_tip_before_any_repeat_and_survives_restart(
         token="42:TEST-token_abcdefghijklmnopqrstuvwxyz012", flood=None
     ) as fake:
         channel = fake.channel("Советы", username="support_tips", bot_is_admin=True)
-        running = await start_bot(fake=fake, tips_channel="@support_tips")
+        running = await start_bot(fake=fake, tips_channel="@support_tips", **UNPACED)
         total = len(CONTENT.tips)
         half = total // 2
         for _ in range(half):
-            await running.app.tips.post_next("@support_tips", running.app.jobs.tip_poster)
+            await running.app.tips.post_next("@support_tips")
+        await running.app.drainer.drain()
         await running.stop()
 
-        running = await start_bot(fake=fake, tips_channel="@support_tips")  # a restart
+        running = await start_bot(fake=fake, tips_channel="@support_tips", **UNPACED)  # restart
         upcoming = await running.app.tips.peek_next("@support_tips")
         for _ in range(total - half + 3):
-            await running.app.tips.post_next("@support_tips", running.app.jobs.tip_poster)
+            await running.app.tips.post_next("@support_tips")
+        await running.app.drainer.drain()
 
         posted = [tip_by_title(title_of(m)) for m in fake.bot_messages(channel)]
         assert posted[half] == upcoming.id
@@ -264,7 +266,7 @@ async def test_over_long_text_is_rejected_by_the_fake_and_every_card_fits(
     async with FakeTelegram(
         token="42:TEST-token_abcdefghijklmnopqrstuvwxyz012", flood=None
     ) as fake:
-        running = await start_bot(fake=fake)
+        running = await start_bot(fake=fake, **UNPACED)
         reader = fake.user("Reader", language_code="ru")
         reader.start_bot()
         await fake.next_bot_message(reader.private)

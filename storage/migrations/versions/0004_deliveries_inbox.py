@@ -1,4 +1,4 @@
-"""The delivery ledger, the update inbox and the one-process lock.
+"""The delivery ledger, the update inbox, the one-process lock, and kudos batches.
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("kudos") as batch:
+        batch.add_column(sa.Column("batch", sa.String(length=16), nullable=True))
     op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -63,3 +65,5 @@ def downgrade() -> None:
     op.drop_index("ix_deliveries_user", table_name="deliveries")
     op.drop_index("ix_deliveries_due", table_name="deliveries")
     op.drop_table("deliveries")
+    with op.batch_alter_table("kudos") as batch:
+        batch.drop_column("batch")

@@ -1,0 +1,295 @@
+"""The delivery ledger: messages the bot owes, their state, and Telegram's message ids.
+
+Claiming is one statement on both engines: ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING``;
+on PostgreSQL the inner SELECT takes ``FOR UPDATE SKIP LOCKED`` so that two claimers never
+wait for or take the same rows; SQLite runs one writer at a time, which gives the same result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import deliveries
+from storage.upsert import upsert
+
+PENDING = "pending"
+CLAIMED = "claimed"
+SENT = "sent"
+UNREACHABLE = "unreachable"
+FAILED = "failed"
+CANCELLED = "cancelled"
+FINISHED = (SENT, UNREACHABLE, FAILED, CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    key: str
+    kind: str
+    chat_id: int
+    user_id: int | None
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    due_at: datetime
+    message_id: int | None
+    sent_chat_id: int | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of a claimed row; written by ``finish``."""
+
+    id: int
+    state: str
+    now: datetime
+    message_id: int | None = None
+    sent_chat_id: int | None = None
+    error: str | None = None
+    due_at: datetime | None = None  # for a retry (state pending)
+    attempts: int | None = None
+
+
+def _row(r: Any) -> DeliveryRow:
+    return DeliveryRow(
+        id=r.id,
+        key=r.key,
+        kind=r.kind,
+        chat_id=r.chat_id,
+        user_id=r.user_id,
+        payload=json.loads(r.payload or "{}"),
+        state=r.state,
+        attempts=r.attempts,
+        due_at=r.due_at,
+        message_id=r.message_id,
+        sent_chat_id=r.sent_chat_id,
+        error=r.error,
+    )
+
+
+_COLUMNS = (
+    deliveries.c.id,
+    deliveries.c.key,
+    deliveries.c.kind,
+    deliveries.c.chat_id,
+    deliveries.c.user_id,
+    deliveries.c.payload,
+    deliveries.c.state,
+    deliveries.c.attempts,
+    deliveries.c.due_at,
+    deliveries.c.message_id,
+    deliveries.c.sent_chat_id,
+    deliveries.c.error,
+)
+
+
+async def enqueue(
+    conn: AsyncConnection,
+    *,
+    key: str,
+    kind: str,
+    chat_id: int,
+    now: datetime,
+    user_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
+    priority: int = 5,
+    state: str = PENDING,
+    rearm: bool = False,
+) -> None:
+    """Queue a message under ``key``; a second enqueue of the same key does nothing, unless
+    ``rearm`` (an edit that must be sent again with the latest state)."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "payload": json.dumps(payload or {}, ensure_ascii=False, separators=(",", ":")),
+        "state": state,
+        "priority": priority,
+        "due_at": due_at or now,
+        "attempts": 0,
+        "created_at": now,
+    }
+    again = (
+        {"state": state, "due_at": due_at or now, "attempts": 0, "payload": values["payload"]}
+        if rearm
+        else None
+    )
+    await conn.execute(upsert(conn, deliveries, values, ["key"], again))
+
+
+async def claim(
+    conn: AsyncConnection, *, owner: str, now: datetime, lease_until: datetime, limit: int
+) -> list[DeliveryRow]:
+    """Take up to ``limit`` due rows (pending and due, or claimed with an expired lease)."""
+    due = (
+        select(deliveries.c.id)
+        .where(
+            or_(
+                and_(deliveries.c.state == PENDING, deliveries.c.due_at <= now),
+                and_(deliveries.c.state == CLAIMED, deliveries.c.lease_until < now),
+            )
+        )
+        .order_by(deliveries.c.priority, deliveries.c.due_at, deliveries.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.id.in_(due.scalar_subquery()))
+        .values(state=CLAIMED, owner=owner, lease_until=lease_until)
+        .returning(*_COLUMNS)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return sorted((_row(r) for r in rows), key=lambda r: r.id)
+
+
+_FINISH = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        message_id=func.coalesce(bindparam("b_message_id"), deliveries.c.message_id),
+        sent_chat_id=func.coalesce(bindparam("b_sent_chat_id"), deliveries.c.sent_chat_id),
+        error=bindparam("b_error"),
+        finished_at=bindparam("b_finished_at"),
+        due_at=func.coalesce(bindparam("b_due_at"), deliveries.c.due_at),
+        attempts=func.coalesce(bindparam("b_attempts"), deliveries.c.attempts),
+        lease_until=None,
+        owner=None,
+    )
+)
+
+
+async def finish(conn: AsyncConnection, outcomes: Sequence[Outcome]) -> None:
+    """Record the outcomes of claimed rows in one ``executemany``."""
+    if not outcomes:
+        return
+    await conn.execute(
+        _FINISH,
+        [
+            {
+                "b_id": o.id,
+                "b_state": o.state,
+                "b_message_id": o.message_id,
+                "b_sent_chat_id": o.sent_chat_id,
+                "b_error": (o.error or "")[:300] or None,
+                "b_finished_at": o.now if o.state in FINISHED else None,
+                "b_due_at": o.due_at,
+                "b_attempts": o.attempts,
+            }
+            for o in outcomes
+        ],
+    )
+
+
+async def by_key(conn: AsyncConnection, key: str) -> DeliveryRow | None:
+    row = (await conn.execute(select(*_COLUMNS).where(deliveries.c.key == key))).first()
+    return _row(row) if row else None
+
+
+async def by_keys(conn: AsyncConnection, keys: Sequence[str]) -> list[DeliveryRow]:
+    if not keys:
+        return []
+    rows = await conn.execute(select(*_COLUMNS).where(deliveries.c.key.in_(list(keys))))
+    return [_row(r) for r in rows]
+
+
+async def cancel(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> None:
+    """Rows not sent yet are not sent at all (the thing they announced was taken back)."""
+    if not keys:
+        return
+    await conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.key.in_(list(keys)),
+            deliveries.c.state.in_((PENDING, CLAIMED, UNREACHABLE)),
+        )
+        .values(state=CANCELLED, finished_at=now, lease_until=None)
+    )
+
+
+async def of_user(conn: AsyncConnection, user_id: int, state: str, kind: str) -> list[DeliveryRow]:
+    rows = await conn.execute(
+        select(*_COLUMNS)
+        .where(
+            deliveries.c.user_id == user_id,
+            deliveries.c.state == state,
+            deliveries.c.kind == kind,
+        )
+        .order_by(deliveries.c.id)
+    )
+    return [_row(r) for r in rows]
+
+
+async def revive(conn: AsyncConnection, user_id: int, keep_kind: str, now: datetime) -> None:
+    """A user came back: their unreachable rows are tried again, except ``keep_kind`` (shown
+    to them as one backlog message instead)."""
+    await conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.user_id == user_id,
+            deliveries.c.state == UNREACHABLE,
+            deliveries.c.kind != keep_kind,
+        )
+        .values(state=PENDING, due_at=now, attempts=0)
+    )
+
+
+async def mark_sent(
+    conn: AsyncConnection, ids: Sequence[int], chat_id: int, message_id: int, now: datetime
+) -> None:
+    """Rows shown to their reader in another message (a backlog summary)."""
+    if not ids:
+        return
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(list(ids)))
+        .values(state=SENT, sent_chat_id=chat_id, message_id=message_id, finished_at=now)
+    )
+
+
+async def forget_user(conn: AsyncConnection, user_id: int) -> int:
+    """``/forget_me``: the user's rows that still wait are removed."""
+    result = await conn.execute(
+        delete(deliveries).where(
+            deliveries.c.user_id == user_id,
+            deliveries.c.state.in_((PENDING, CLAIMED, UNREACHABLE)),
+        )
+    )
+    return result.rowcount or 0
+
+
+async def prune(conn: AsyncConnection, before: datetime) -> int:
+    """Finished rows older than ``before`` are deleted (unreachable ones wait for the user)."""
+    result = await conn.execute(
+        delete(deliveries).where(
+            deliveries.c.state.in_((SENT, FAILED, CANCELLED)),
+            deliveries.c.finished_at < before,
+        )
+    )
+    return result.rowcount or 0
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(deliveries.c.state, func.count()).group_by(deliveries.c.state))
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+async def next_due(conn: AsyncConnection) -> datetime | None:
+    value: datetime | None = (
+        await conn.execute(
+            select(func.min(deliveries.c.due_at)).where(deliveries.c.state == PENDING)
+        )
+    ).scalar()
+    return value
