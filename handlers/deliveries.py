@@ -44,6 +44,16 @@ def _chat(value: str | int) -> int | str:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
+KIND_TEXT = "text"
+
+
+class PlainText(BaseKind):
+    """A message written when it was queued (payload ``text``, HTML); broadcasts, benchmarks."""
+
+    async def render(self, row: Any) -> SendMessage:
+        return SendMessage(chat_id=row.chat_id, text=str(row.payload["text"]))
+
+
 class KudosDm(BaseKind):
     """The receiver's personal message about a kudos."""
 
@@ -282,6 +292,7 @@ def delivery_kinds(
 ) -> dict[str, DeliveryKind]:
     events = TeamEvent(teams, kudos, recognition, notifier)
     return {
+        KIND_TEXT: PlainText(),
         KIND_DM: KudosDm(kudos, notifier),
         KIND_ANNOUNCE: KudosAnnounce(kudos, teams, notifier),
         KIND_EDIT: KudosEdit(kudos, teams, notifier, ledger),
