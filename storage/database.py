@@ -11,6 +11,10 @@ lock (and fail with "database is locked" under a burst), the process runs its SQ
 write transactions one after another through an asyncio lock. Read-only work uses
 ``db.read()``, which does not queue (WAL readers see the last commit and never block).
 PostgreSQL runs everything concurrently.
+
+While an update is being handled (``storage.repo.inbox.handling``), the first write
+transaction that commits also deletes the update's inbox row, so a replay after a crash
+never applies a committed change twice.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.repo import inbox as inbox_repo
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -68,6 +74,10 @@ class Database:
         try:
             async with self._serial or nullcontext(), self.engine.begin() as conn:
                 yield conn
+                # while an update is handled, its inbox row goes with its first write
+                claim = await inbox_repo.settle(conn)
+            if claim is not None:
+                claim.settled = True
         finally:
             _in_transaction.reset(token)
 

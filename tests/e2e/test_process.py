@@ -143,7 +143,7 @@ async def test_webhook_mode_with_secret_token(tg: FakeTelegram, tmp_path: Path) 
             async with http.post(
                 url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
             ) as resp:
-                assert resp.status == 401
+                assert resp.status == 403  # a wrong secret is refused
     finally:
         app.stop_event.set()
         await asyncio.wait_for(task, 30)
