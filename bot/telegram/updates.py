@@ -84,7 +84,9 @@ class FreeingEventIsolation(BaseEventIsolation):
     async def close(self) -> None:
         self._locks.clear()
 
-    def __len__(self) -> int:
+    @property
+    def locks(self) -> int:
+        """Locks alive (held or waited for). (Not ``__len__``: aiogram tests it for truth.)"""
         return len(self._locks)
 
 
