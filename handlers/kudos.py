@@ -61,7 +61,7 @@ from handlers.keyboards import (
     open_private,
 )
 from handlers.leads import LeadChecker
-from handlers.render import names_within, within
+from handlers.render import TEXT_LIMIT, names_within, units, within
 from handlers.states import GiveKudos
 from handlers.teams import require_lead, team_of
 
@@ -199,9 +199,11 @@ class KudosNotifier:
         if not rows:
             return
         found = {k.id: k for k in await self._kudos.by_ids([int(r.payload["kudos"]) for r in rows])}
-        lines = [i18n.t("teams.undelivered_header")]
+        header = i18n.t("teams.undelivered_header")
+        room = TEXT_LIMIT - units(header) - units("\n" + i18n.t("teams.undelivered_more", n=99999))
+        shown: list[str] = []  # the latest that fit, newest first
         teams: dict[int, Team] = {}
-        for row in rows[-BACKLOG_SHOWN:]:  # the latest few, oldest of them first
+        for row in reversed(rows[-BACKLOG_SHOWN:]):
             item = found.get(int(row.payload["kudos"]))
             if item is None:
                 continue
@@ -209,17 +211,21 @@ class KudosNotifier:
             teams[team.id] = team
             giver = await self._teams.member(team, item.giver_id or 0)
             quality = await self._teams.quality(team, item.quality_id)
-            lines.append(
-                i18n.t(
-                    "kudos.mine_reason",
-                    giver=member_name(giver, i18n),
-                    reason=escape(item.reason),
-                    quality=escape(quality.name(i18n.code) if quality else item.quality_id),
-                )
+            line = i18n.t(
+                "kudos.mine_reason",
+                giver=member_name(giver, i18n),
+                reason=escape(item.reason),
+                quality=escape(quality.name(i18n.code) if quality else item.quality_id),
             )
-        if len(rows) > BACKLOG_SHOWN:
-            lines.append(i18n.t("teams.undelivered_more", n=len(rows) - BACKLOG_SHOWN))
-        text = within(lines, lambda n: i18n.t("teams.undelivered_more", n=n))
+            if units("\n" + line) > room:
+                break
+            room -= units("\n" + line)
+            shown.append(line)
+        text = within(
+            [header, *reversed(shown)],
+            lambda n: i18n.t("teams.undelivered_more", n=n),
+            hidden=len(rows) - len(shown),
+        )
         sent = await self._bot.send_message(user_id, text)
         await self._ledger.shown([r.id for r in rows], sent.chat.id, sent.message_id)
 

@@ -37,23 +37,32 @@ def units(text: str) -> int:
 
 
 def within(
-    lines: list[str], more: Callable[[int], str], limit: int = TEXT_LIMIT, sep: str = "\n"
+    lines: list[str],
+    more: Callable[[int], str],
+    limit: int = TEXT_LIMIT,
+    sep: str = "\n",
+    hidden: int = 0,
 ) -> str:
-    """``lines`` joined, as many as fit in ``limit``; the rest named by ``more(n)``.
+    """``lines`` joined, as many as fit in ``limit``; the rest (and ``hidden`` items left out
+    before) named by ``more(n)``.
 
     The first line (a title) is always kept; a single line longer than the limit is cut."""
     if not lines:
         return ""
     kept = [lines[0]]
     size = units(lines[0])
+    dropped = 0
     for index, line in enumerate(lines[1:], start=1):
         rest = len(lines) - index
-        tail = units(sep + more(rest)) if rest > 1 else 0
+        last = rest == 1
+        tail = 0 if last and not hidden else units(sep + more(rest - 1 + hidden))
         if size + units(sep + line) + tail > limit:
-            kept.append(more(rest))
+            dropped = rest
             break
         kept.append(line)
         size += units(sep + line)
+    if dropped + hidden:
+        kept.append(more(dropped + hidden))
     text = sep.join(kept)
     return text if units(text) <= limit else _cut(text, limit)
 
@@ -69,5 +78,5 @@ def _cut(text: str, limit: int) -> str:
 
 
 def names_within(names: list[str], more: Callable[[int], str], limit: int) -> str:
-    """A comma-separated list of names that fits ``limit`` units («А, Б …и ещё 3»)."""
+    """A comma-separated list of names that fits ``limit`` units («А, Б, …и ещё 3»)."""
     return within(names, more, limit, sep=", ")

@@ -17,6 +17,7 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import deliveries
+from storage.types import UTCDateTime
 from storage.upsert import upsert
 
 PENDING = "pending"
@@ -162,8 +163,8 @@ _FINISH = (
         message_id=func.coalesce(bindparam("b_message_id"), deliveries.c.message_id),
         sent_chat_id=func.coalesce(bindparam("b_sent_chat_id"), deliveries.c.sent_chat_id),
         error=bindparam("b_error"),
-        finished_at=bindparam("b_finished_at"),
-        due_at=func.coalesce(bindparam("b_due_at"), deliveries.c.due_at),
+        finished_at=bindparam("b_finished_at", type_=UTCDateTime()),
+        due_at=func.coalesce(bindparam("b_due_at", type_=UTCDateTime()), deliveries.c.due_at),
         attempts=func.coalesce(bindparam("b_attempts"), deliveries.c.attempts),
         lease_until=None,
         owner=None,

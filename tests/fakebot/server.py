@@ -57,6 +57,7 @@ class _InjectedFailure:
     description: str | None
     retry_after: int
     remaining: int
+    chat_id: int | None = None
 
     def error(self) -> ApiError:
         if self.error_code == 429:
@@ -323,13 +324,15 @@ class FakeTelegram:
         description: str | None = None,
         retry_after: int = 1,
         count: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next ``count`` calls of ``method`` fail (429 with Retry-After by default)."""
+        """Make the next ``count`` calls of ``method`` fail (429 with Retry-After by default);
+        with ``chat_id``, only calls to that chat."""
         name = canonical_method_name(method)
         if name is None:
             raise ValueError(f"unknown Bot API method {method!r}")
         self._failures.setdefault(name, []).append(
-            _InjectedFailure(error_code, description, retry_after, count)
+            _InjectedFailure(error_code, description, retry_after, count, chat_id)
         )
 
     def document(self, message: Message) -> FileRecord:
@@ -447,14 +450,17 @@ class FakeTelegram:
             if name in fields and name not in raw:
                 raw[name] = f"attach://{name}"
 
-    def _take_injected(self, method: str) -> ApiError | None:
+    def _take_injected(self, method: str, raw: dict[str, Any]) -> ApiError | None:
         queue = self._failures.get(method)
         if not queue:
             return None
-        failure = queue[0]
+        chat = str(raw.get("chat_id", ""))
+        failure = next((f for f in queue if f.chat_id is None or str(f.chat_id) == chat), None)
+        if failure is None:
+            return None
         failure.remaining -= 1
         if failure.remaining <= 0:
-            queue.pop(0)
+            queue.remove(failure)
         return failure.error()
 
     def _record(self, method: str, params: dict[str, Any], error: ApiError | None) -> None:
@@ -488,7 +494,7 @@ class FakeTelegram:
         params: dict[str, Any] = dict(raw)
         try:
             try:
-                injected = self._take_injected(method)
+                injected = self._take_injected(method, raw)
                 if injected is not None:
                     raise injected
                 if not self._api.implemented(method):

@@ -128,3 +128,15 @@ async def test_fail_next(tg: FakeTelegram, bot: Bot) -> None:
     ]
     with pytest.raises(ValueError, match="unknown Bot API method"):
         tg.fail_next("sendTelepathy")
+
+
+async def test_fail_next_for_one_chat_only(tg: FakeTelegram, bot: Bot) -> None:
+    alice, bob = tg.user("Alice"), tg.user("Bob")
+    alice.start_bot()
+    bob.start_bot()
+    tg.fail_next("sendMessage", error_code=502, chat_id=bob.id)
+    await bot.send_message(alice.id, "to Alice")  # other chats are not affected
+    with pytest.raises(TelegramServerError):
+        await bot.send_message(bob.id, "to Bob")
+    await bot.send_message(bob.id, "to Bob again")
+    assert [m.text for m in tg.bot_messages(bob.private)] == ["to Bob again"]
