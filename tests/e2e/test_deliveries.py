@@ -11,9 +11,14 @@ from bot.services.kudos import KudosService
 from bot.services.teams import TeamsService
 from bot.services.users import Person
 from storage.repo import deliveries as repo
+from tests.e2e import test_kudos as stories
 from tests.e2e.conftest import UNPACED, Starter, eventually
-from tests.e2e.test_kudos import Squad, current, make_squad, squad, text, tg  # noqa: F401
+from tests.e2e.test_kudos import Squad, current, make_squad, text
 from tests.fakebot import FakeTelegram
+
+# the kudos stories' fixtures: a fake without flood control and a team of four
+tg = stories.tg
+squad = stories.squad
 
 LONG_REASON = "за терпение с очень трудным клиентом, " * 12 + "и за вежливость"  # ~480 chars
 

@@ -26,7 +26,9 @@ from tests.fakebot import FakeTelegram
 from tests.unit.conftest import FakeClock
 
 TOKEN = "42:TEST-token_abcdefghijklmnopqrstuvwxyz012"
-FAST = Limits(per_second=5000, per_chat_per_second=1000, per_chat_burst=1000, group_per_minute=10**6)
+FAST = Limits(
+    per_second=5000, per_chat_per_second=1000, per_chat_burst=1000, group_per_minute=10**6
+)
 
 
 @pytest.fixture
