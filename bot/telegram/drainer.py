@@ -114,7 +114,8 @@ class Drainer:
 
     async def claim_some(self) -> int:
         free = self._concurrency - len(self._tasks)
-        if free <= 0:
+        if self._tasks and free < max(1, self._concurrency // 2):
+            # claim in batches: one claiming transaction serves many sends
             await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
             return 1
         now = self._ledger.clock.now()
@@ -124,7 +125,7 @@ class Drainer:
                 owner=self.owner,
                 now=now,
                 lease_until=now + self._ledger.lease,
-                limit=free,
+                limit=free + self._concurrency,  # a batch ahead; those wait for a slot below
             )
         if rows:
             log.debug("claimed deliveries %s", [r.id for r in rows])
