@@ -1,5 +1,7 @@
 """KudosService over a real SQLite database: giving, budget, duplicates, undo, boards, export;
-the pure helpers (windows, places, #tags); UsersService.forget keeping kudos anonymous."""
+the messages it owes as delivery-ledger rows (DMs, announcements, edits after an undo or a
+change); the pure helpers (windows, places, #tags); UsersService.forget keeping kudos
+anonymous."""
 
 from __future__ import annotations
 
@@ -7,9 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from bot.services.deliveries import Ledger
 from bot.services.errors import DomainError, NotFound
 from bot.services.kudos import (
+    KIND_ANNOUNCE,
+    KIND_DM,
+    KIND_EDIT,
     Given,
     KudosService,
     Period,
@@ -24,8 +31,11 @@ from bot.services.teams import PortraitQuality, Team, TeamsService
 from bot.services.users import Person, UsersService
 from content import Content
 from storage.database import Database
+from storage.repo import deliveries as ledger_repo
 from storage.repo import teams as teams_repo
+from storage.repo.deliveries import DeliveryRow, Outcome
 from storage.repo.kudos import Count
+from storage.schema import deliveries
 from tests.unit.conftest import FakeClock
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -50,8 +60,13 @@ def teams(db: Database, content: Content, clock: FakeClock) -> TeamsService:
 
 
 @pytest.fixture
-def kudos(db: Database, teams: TeamsService, clock: FakeClock) -> KudosService:
-    return KudosService(db, teams, clock)
+def ledger(db: Database, clock: FakeClock) -> Ledger:
+    return Ledger(db, clock)
+
+
+@pytest.fixture
+def kudos(db: Database, teams: TeamsService, clock: FakeClock, ledger: Ledger) -> KudosService:
+    return KudosService(db, teams, clock, ledger)
 
 
 @pytest.fixture
@@ -110,7 +125,7 @@ def thank(kudos: KudosService, clock: FakeClock) -> Thanker:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type, misc]
 
 
 async def refused(key: str, awaitable: object) -> DomainError:
@@ -120,6 +135,47 @@ async def refused(key: str, awaitable: object) -> DomainError:
     assert type(caught.value) is DomainError
     assert caught.value.key == key
     return caught.value
+
+
+async def ledger_rows(db: Database, kind: str | None = None) -> list[DeliveryRow]:
+    """The ledger's rows (of ``kind``), in the order they were queued."""
+    stmt = select(deliveries.c.key).order_by(deliveries.c.id)
+    if kind is not None:
+        stmt = stmt.where(deliveries.c.kind == kind)
+    async with db.read() as conn:
+        keys = list((await conn.execute(stmt)).scalars())
+        rows = await ledger_repo.by_keys(conn, keys)
+    return sorted(rows, key=lambda r: r.id)
+
+
+async def ledger_row(db: Database, key: str) -> DeliveryRow:
+    async with db.read() as conn:
+        found = await ledger_repo.by_key(conn, key)
+    assert found is not None, key
+    return found
+
+
+async def mark_sent(db: Database, clock: FakeClock, key: str, message_id: int) -> DeliveryRow:
+    """What the drainer records once Telegram accepted the row's message."""
+    row = await ledger_row(db, key)
+    async with db.transaction() as conn:
+        await ledger_repo.finish(
+            conn,
+            [
+                Outcome(
+                    row.id,
+                    ledger_repo.SENT,
+                    clock.now(),
+                    message_id=message_id,
+                    sent_chat_id=row.chat_id,
+                )
+            ],
+        )
+    return await ledger_row(db, key)
+
+
+def dm(given: Given, receiver: Person) -> str:
+    return f"kudos-dm:{given.batch}:{receiver.id}"
 
 
 # --- giving ---------------------------------------------------------------------------------
@@ -338,6 +394,84 @@ def test_normalize_reason() -> None:
     assert normalize_reason("   ") == ""
 
 
+# --- the messages a kudos owes: ledger rows written with it ------------------------------------
+
+
+async def test_give_queues_one_dm_per_receiver(
+    kudos: KudosService, users: UsersService, team: Team, db: Database
+) -> None:
+    await users.started(BORIS)
+    await users.started(GLEB)
+    await users.blocked(GLEB.id)  # started, then blocked the bot
+    # Vera never started the bot
+
+    given = await kudos.give(
+        team, ANNA.id, [BORIS.id, VERA.id, GLEB.id], "empathy", "выручили", chat_id=CHAT
+    )
+
+    assert given.batch is not None
+    rows = await ledger_rows(db)
+    assert [r.key for r in rows] == [dm(given, p) for p in (BORIS, VERA, GLEB)]
+    for row, item in zip(rows, given.kudos, strict=True):
+        assert row.kind == KIND_DM
+        assert row.chat_id == row.user_id == item.receiver_id
+        assert row.payload == {"kudos": item.id}
+        assert row.message_id is None
+    assert [r.state for r in rows] == [
+        ledger_repo.PENDING,  # reachable: the drainer sends it
+        ledger_repo.UNREACHABLE,  # never started: waits until they do, nothing tried now
+        ledger_repo.UNREACHABLE,  # blocked
+    ]
+    # given in the team chat: the chat saw it there, no announcement
+    assert await ledger_rows(db, KIND_ANNOUNCE) == []
+
+
+async def test_given_in_private_is_announced_in_the_team_chat_once(
+    kudos: KudosService, teams: TeamsService, team: Team, db: Database
+) -> None:
+    given = await kudos.give(team, ANNA.id, [BORIS.id, VERA.id], "empathy", "выручили")
+    in_dm = await kudos.give(team, ANNA.id, [GLEB.id], "empathy", "подменил", chat_id=ANNA.id)
+
+    announcements = await ledger_rows(db, KIND_ANNOUNCE)
+    assert [r.key for r in announcements] == [
+        f"kudos-ann:{given.batch}",
+        f"kudos-ann:{in_dm.batch}",
+    ]
+    first = announcements[0]
+    assert (first.chat_id, first.user_id, first.state) == (CHAT, None, ledger_repo.PENDING)
+    assert first.payload == {"team": team.id, "kudos": [k.id for k in given.kudos]}
+    assert len(await ledger_rows(db, KIND_DM)) == 3
+
+    # the team switched announcements off: DMs only
+    team = await teams.set_flag(team, "announce", False)
+    quiet = await kudos.give(team, ANNA.id, [DINA.id], "empathy", "помогла с отчётом")
+    assert len(await ledger_rows(db, KIND_ANNOUNCE)) == 2
+    assert (await ledger_rows(db, KIND_DM))[-1].key == dm(quiet, DINA)
+
+
+async def test_a_duplicate_queues_nothing_more(
+    kudos: KudosService, team: Team, db: Database
+) -> None:
+    first = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")
+    again = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")
+
+    assert (again.kudos, again.duplicates, again.batch) == ([], first.kudos, None)
+    assert [r.key for r in await ledger_rows(db)] == [dm(first, BORIS), f"kudos-ann:{first.batch}"]
+
+
+async def test_a_refused_kudos_queues_nothing(
+    kudos: KudosService, teams: TeamsService, team: Team, db: Database
+) -> None:
+    team = await teams.set_budget(team, 1)
+    await refused("kudos.budget", kudos.give(team, ANNA.id, [BORIS.id, VERA.id], "empathy", "ура"))
+    await refused(
+        "kudos.receiver_not_member",
+        kudos.give(team, ANNA.id, [BORIS.id, OUTSIDER.id], "empathy", "спасибо"),
+    )
+    await refused("kudos.self", kudos.give(team, ANNA.id, [ANNA.id], "empathy", "молодец я"))
+    assert await ledger_rows(db) == []
+
+
 # --- duplicates -------------------------------------------------------------------------------
 
 
@@ -405,7 +539,7 @@ async def test_same_reason_other_giver_or_receiver_is_not_a_duplicate(
 
 
 async def test_undo_removes_the_batch_and_restores_the_budget(
-    kudos: KudosService, team: Team, clock: FakeClock
+    kudos: KudosService, team: Team, clock: FakeClock, db: Database
 ) -> None:
     start = utc(2026, 11, 24, 8, 0)
     clock.set(start)
@@ -426,9 +560,15 @@ async def test_undo_removes_the_batch_and_restores_the_budget(
     with pytest.raises(NotFound):
         await kudos.undo(batch.kudos[0].id, ANNA.id)  # already gone
 
-    # given again after the undo, it is a new kudos, not a duplicate
+    # given again after the undo, it is a new kudos, not a duplicate, and its DM is a new
+    # row (not the cancelled one of the undone kudos, whose id SQLite may hand out again)
     again = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "вместе разобрали")
     assert (len(again.kudos), again.duplicates) == (1, [])
+    assert again.batch not in (None, batch.batch)
+    fresh = await ledger_row(db, dm(again, BORIS))
+    assert fresh.state == ledger_repo.UNREACHABLE  # Boris never started the bot
+    assert fresh.payload == {"kudos": again.kudos[0].id}
+    assert (await ledger_row(db, dm(batch, BORIS))).state == ledger_repo.CANCELLED
 
 
 async def test_undo_only_by_the_giver(kudos: KudosService, team: Team) -> None:
@@ -488,6 +628,98 @@ async def test_change_quality_rules(
     stored = await kudos.get(kudos_id)
     assert stored is not None
     assert stored.quality_id == "empathy"
+
+
+async def test_undo_cancels_what_waits_and_withdraws_what_was_sent(
+    kudos: KudosService, users: UsersService, team: Team, db: Database, clock: FakeClock
+) -> None:
+    await users.started(BORIS)
+    await users.started(VERA)
+    given = await kudos.give(team, ANNA.id, [BORIS.id, VERA.id, GLEB.id], "empathy", "выручили")
+    announcement = f"kudos-ann:{given.batch}"
+    sent_dm = await mark_sent(db, clock, dm(given, BORIS), message_id=501)
+    await mark_sent(db, clock, announcement, message_id=900)
+    clock.advance(timedelta(minutes=3))
+
+    await kudos.undo(given.kudos[0].id, ANNA.id)
+
+    # not sent yet: never sent (Vera's was pending, Gleb's waited for him to start the bot)
+    assert (await ledger_row(db, dm(given, VERA))).state == ledger_repo.CANCELLED
+    assert (await ledger_row(db, dm(given, GLEB))).state == ledger_repo.CANCELLED
+    # sent: stays sent, and its message is edited to say the kudos was taken back
+    assert await ledger_row(db, dm(given, BORIS)) == sent_dm
+    edits = {e.key: e for e in await ledger_rows(db, KIND_EDIT)}
+    assert sorted(edits) == sorted([f"edit:{dm(given, BORIS)}", f"edit:{announcement}"])
+    ids = [k.id for k in given.kudos]
+    personal, public = edits[f"edit:{dm(given, BORIS)}"], edits[f"edit:{announcement}"]
+    assert (personal.chat_id, personal.user_id, personal.state) == (
+        BORIS.id,
+        BORIS.id,
+        ledger_repo.PENDING,
+    )
+    assert personal.payload == {
+        "target": dm(given, BORIS),
+        "withdrawn": True,
+        "giver": ANNA.id,
+        "team": team.id,
+        "kudos": ids,
+    }
+    assert (public.chat_id, public.state) == (CHAT, ledger_repo.PENDING)
+    assert public.payload["target"] == announcement
+    assert public.payload["withdrawn"] is True
+
+
+async def test_undo_of_nothing_sent_cancels_everything_and_edits_nothing(
+    kudos: KudosService, users: UsersService, team: Team, db: Database
+) -> None:
+    await users.started(BORIS)
+    given = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")
+    await kudos.undo(given.kudos[0].id, ANNA.id)
+    rows = await ledger_rows(db)
+    assert {r.key: r.state for r in rows} == {
+        dm(given, BORIS): ledger_repo.CANCELLED,
+        f"kudos-ann:{given.batch}": ledger_repo.CANCELLED,
+    }
+
+
+async def test_change_quality_edits_the_sent_dm(
+    kudos: KudosService, users: UsersService, team: Team, db: Database, clock: FakeClock
+) -> None:
+    await users.started(BORIS)
+    await users.started(VERA)
+    given = await kudos.give(
+        team, ANNA.id, [BORIS.id, VERA.id], "empathy", "вместе разобрали", chat_id=CHAT
+    )
+    sent = await mark_sent(db, clock, dm(given, BORIS), message_id=501)
+    clock.advance(timedelta(minutes=2))
+
+    await kudos.change_quality(given.kudos[1].id, ANNA.id, "teamwork")
+
+    [edit] = await ledger_rows(db, KIND_EDIT)
+    assert edit.key == f"edit:{dm(given, BORIS)}"
+    assert (edit.chat_id, edit.user_id, edit.state) == (BORIS.id, BORIS.id, ledger_repo.PENDING)
+    assert edit.payload == {
+        "target": dm(given, BORIS),
+        "withdrawn": False,
+        "giver": ANNA.id,
+        "team": team.id,
+        "kudos": [k.id for k in given.kudos],
+    }
+    assert await ledger_row(db, dm(given, BORIS)) == sent
+    # not sent yet: still pending, it renders the new quality when it goes out
+    assert (await ledger_row(db, dm(given, VERA))).state == ledger_repo.PENDING
+
+    # the edit went out; an undo within the window queues the same edit again, withdrawn
+    await mark_sent(db, clock, edit.key, message_id=501)
+    clock.advance(timedelta(minutes=2))
+    await kudos.undo(given.kudos[0].id, ANNA.id)
+    [again] = await ledger_rows(db, KIND_EDIT)
+    assert (again.id, again.state, again.payload["withdrawn"]) == (
+        edit.id,
+        ledger_repo.PENDING,
+        True,
+    )
+    assert (await ledger_row(db, dm(given, VERA))).state == ledger_repo.CANCELLED
 
 
 # --- boards -----------------------------------------------------------------------------------
