@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from html import escape
 
@@ -26,6 +27,8 @@ def tip_card(tip: Tip, content: Content, i18n: Translator) -> str:
 def tip_title(tip: Tip, i18n: Translator) -> str:
     return escape(tip.title.get(i18n.code))
 
+
+TAG = re.compile(r"<[^>]*>")
 
 #: Telegram's limit for a message text (UTF-16 code units after entity parsing); measuring the
 #: HTML source instead is conservative (tags and entities only make it longer).
@@ -53,6 +56,10 @@ def within(
     size = units(lines[0])
     dropped = 0
     for index, line in enumerate(lines[1:], start=1):
+        everything = units(sep + sep.join(lines[index:]))
+        if size + everything + (units(sep + more(hidden)) if hidden else 0) <= limit:
+            kept.extend(lines[index:])  # the rest fits whole: no «…and N more» needed
+            break
         rest = len(lines) - index
         last = rest == 1
         tail = 0 if last and not hidden else units(sep + more(rest - 1 + hidden))
@@ -74,7 +81,8 @@ def _cut(text: str, limit: int) -> str:
         at = cut.rfind(opener)
         if at > cut.rfind(closer):
             cut = cut[:at]
-    return cut + "…"
+    # an element cut in two cannot be closed safely: the cut text loses its markup
+    return TAG.sub("", cut) + "…"
 
 
 def names_within(names: list[str], more: Callable[[int], str], limit: int) -> str:

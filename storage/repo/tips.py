@@ -92,13 +92,19 @@ async def mark_posted(
 
 
 async def last_posted_tip(conn: AsyncConnection, channel: str) -> str | None:
+    """The tip taken last from the rotation (queued or already posted)."""
     stmt = (
-        select(tip_posts.c.tip_id)
-        .where(tip_posts.c.channel == channel)
-        .order_by(tip_posts.c.id.desc())
+        select(tip_rotation.c.tip_id)
+        .where(tip_rotation.c.channel == channel, tip_rotation.c.posted_at.is_not(None))
+        .order_by(
+            tip_rotation.c.round.desc(),
+            tip_rotation.c.posted_at.desc(),
+            tip_rotation.c.position.desc(),
+        )
         .limit(1)
     )
-    return (await conn.execute(stmt)).scalar()
+    value: str | None = (await conn.execute(stmt)).scalar()
+    return value
 
 
 async def claim_slot(conn: AsyncConnection, channel: str, slot_at: datetime, now: datetime) -> bool:

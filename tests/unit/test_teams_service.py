@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.services.deliveries import Ledger
 from bot.services.errors import DomainError, NotFound
 from bot.services.kudos import KudosService, Period
 from bot.services.teams import Team, TeamsService
@@ -232,7 +233,7 @@ async def test_teams_of_current_team_and_set_current(
 async def test_leave_keeps_kudos_history(
     teams: TeamsService, team: Team, db: Database, clock: FakeClock
 ) -> None:
-    kudos = KudosService(db, teams, clock)
+    kudos = KudosService(db, teams, clock, Ledger(db, clock))
     await teams.join(team, ANNA)
     await teams.join(team, BORIS)
     given = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")

@@ -219,11 +219,6 @@ async def test_new_round_never_opens_with_the_last_tip(
     assert sorted(set(tip_ids[n:])) == sorted(tip_ids[n:])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the last tip of a round is looked up among published posts (tip_posts), so a "
-    "post still waiting in the ledger does not count: round 2 opens with the same tip",
-)
 async def test_new_round_never_opens_with_the_last_tip_still_queued(
     make_service: Callable[..., TipsService], db: Database, small: Content
 ) -> None:
