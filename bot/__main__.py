@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import sys
 
-from bot.settings import SettingsError, load_settings
-from content import ContentError, load_content
+from bot.settings import Settings, SettingsError, load_settings
+from content import Content, ContentError, load_content
 
 log = logging.getLogger("bot")
 
@@ -38,10 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "migrate":
-        from bot.settings import DatabaseSettings
+        from bot.settings import load_database_settings
         from storage.database import Database
 
-        db_settings = DatabaseSettings()
+        try:
+            db_settings = load_database_settings()
+        except SettingsError as exc:
+            print(f"spasibot: {exc}", file=sys.stderr)
+            return 2
         db = Database(db_settings.database_url)
 
         async def migrate() -> None:
@@ -58,13 +61,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spasibot: {exc}", file=sys.stderr)
         return 2
 
-    from bot.app import build_application
-    from bot.logs import setup_logging
+    # before anything else can fail: no output of this process shows the token from here on
+    from bot.logs import install_redaction, setup_logging
 
-    setup_logging(settings.log_level, settings.log_format, settings.bot_token.get_secret_value())
-    app = build_application(settings, content=content)
-    with contextlib.suppress(KeyboardInterrupt):
+    token = settings.bot_token.get_secret_value()
+    install_redaction(token)
+    setup_logging(settings.log_level, settings.log_format, token)
+    return run(settings, content)
+
+
+def run(settings: Settings, content: Content) -> int:
+    """Run the bot; start-up refusals are one line (exit code 2), a stop signal exits 0."""
+    from bot.startup import StartupError, prepare_storage
+
+    try:
+        prepare_storage(settings)
+        from bot.app import build_application
+
+        app = build_application(settings, content=content)
         asyncio.run(app.run())
+    except StartupError as exc:
+        if settings.log_format == "json":
+            log.error("%s", exc)
+        else:
+            print(f"spasibot: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 0
+    except Exception:
+        log.critical("the bot stopped on an unexpected error", exc_info=True)
+        return 1
     return 0
 
 

@@ -183,11 +183,23 @@ class Application:
         self.stop_event.set()
 
     async def run(self, *, handle_signals: bool = True) -> None:
-        """Long polling by default; webhook mode when WEBHOOK_URL is set."""
-        if self.settings.webhook_url:
-            await self.run_webhook(handle_signals=handle_signals)
-        else:
-            await self.run_polling(handle_signals=handle_signals)
+        """Long polling by default; webhook mode when WEBHOOK_URL is set. First Telegram must
+        answer and the process lock be ours (``bot.startup``: a refusal raises StartupError)."""
+        from bot.startup import checked_start
+
+        async with checked_start(
+            settings=self.settings,
+            bot=self.bot,
+            db=self.db,
+            stop=self.stop_event,
+            handle_signals=handle_signals,
+        ) as ready:
+            if not ready:
+                return
+            if self.settings.webhook_url:
+                await self.run_webhook(handle_signals=handle_signals)
+            else:
+                await self.run_polling(handle_signals=handle_signals)
 
 
 def build_application(

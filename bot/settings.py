@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -19,6 +20,16 @@ BOTFATHER_HELP = (
     "and put the token it gives you into .env as BOT_TOKEN=123456:ABC... "
     "(see .env.example and README.md)."
 )
+
+#: the database drivers the bot ships with, and the plain schemes rewritten to them
+DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+DATABASE_ALIASES = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+#: hosts a webhook may be served from over plain http (tests, a proxy on the same machine)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class SettingsError(Exception):
@@ -46,6 +57,26 @@ class DatabaseSettings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///data/spasibot.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        scheme = scheme.lower()
+        if not sep:
+            raise ValueError(
+                "expected a URL such as sqlite+aiosqlite:///data/spasibot.db or "
+                "postgresql+asyncpg://user:password@host:5432/spasibot"
+            )
+        scheme = DATABASE_ALIASES.get(scheme, scheme)
+        if scheme not in DATABASE_SCHEMES:
+            # the scheme only: the rest may hold a password
+            raise ValueError(
+                f"unsupported scheme {value.partition('://')[0]!r}: use sqlite+aiosqlite:///"
+                "path.db or postgresql+asyncpg://user:password@host:5432/db"
+            )
+        return f"{scheme}://{rest}"
 
 
 class Settings(DatabaseSettings):
@@ -110,7 +141,23 @@ class Settings(DatabaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"expected an http(s):// URL, got {value!r}")
+        if value is not None:
+            try:
+                urlsplit(value).port  # noqa: B018 (raises for a port out of range)
+            except ValueError:
+                raise ValueError(f"not a valid URL (bad port?): {value!r}") from None
         return value.rstrip("/") if value else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        plain = value is not None and not value.startswith("https://")
+        if plain and urlsplit(value).hostname not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"Telegram sends webhooks only to https:// URLs, got {value!r} "
+                "(plain http is allowed only for 127.0.0.1, localhost and ::1)"
+            )
+        return value
 
     @field_validator("webhook_secret")
     @classmethod
@@ -158,6 +205,20 @@ class Settings(DatabaseSettings):
             return frozenset({value})
         return value
 
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Self:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET: required when WEBHOOK_URL is set, so that only Telegram can "
+                "post updates (1-256 of A-Z a-z 0-9 _ -, e.g. the output of openssl rand -hex 32)"
+            )
+        return self
+
+    @property
+    def bot_id(self) -> int:
+        """The bot's numeric id: the token's part before the colon (not secret)."""
+        return int(self.bot_token.get_secret_value().split(":", 1)[0])
+
     @property
     def sqlite_path(self) -> Path | None:
         """The database file when the store is SQLite on disk."""
@@ -174,9 +235,25 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        if name == "BOT_TOKEN" and (first["type"] == "missing" or BOTFATHER_HELP in first["msg"]):
-            raise SettingsError(BOTFATHER_HELP) from None
-        message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {message}") from None
+        raise _one_line(exc) from None
+
+
+def load_database_settings(**overrides: object) -> DatabaseSettings:
+    """The settings of ``python -m bot migrate``, or :class:`SettingsError`."""
+    try:
+        return DatabaseSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise _one_line(exc) from None
+
+
+def _one_line(exc: ValidationError) -> SettingsError:
+    errors = exc.errors()
+    for error in errors:  # a missing token is told first, whatever else is wrong
+        token = bool(error["loc"]) and str(error["loc"][0]) == "bot_token"
+        if token and (error["type"] == "missing" or BOTFATHER_HELP in error["msg"]):
+            return SettingsError(BOTFATHER_HELP)
+    first = errors[0]
+    message = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:  # a rule over several variables names its variable itself
+        return SettingsError(message)
+    return SettingsError(f"{str(first['loc'][0]).upper()}: {message}")

@@ -5,11 +5,20 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import JsonFormatter, RedactToken
+from bot.logs import (
+    JsonFormatter,
+    RedactingStream,
+    Redactor,
+    RedactToken,
+    install_redaction,
+    setup_logging,
+)
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET_HALF = TOKEN.split(":", 1)[1]
@@ -92,3 +101,56 @@ def test_json_lines(capture: tuple[logging.Logger, io.StringIO, logging.Handler]
     assert second["level"] == "ERROR"
     assert "ValueError: token ***" in second["exception"]
     assert SECRET_HALF not in stream.getvalue()
+
+
+def test_redacting_stream_masks_whatever_is_written() -> None:
+    out = io.StringIO()
+    stream = RedactingStream(out, Redactor(TOKEN))
+    print(f"url /bot{TOKEN}/getMe and {SECRET_HALF}", file=stream)  # type: ignore[arg-type]
+    stream.writelines(["a ", f"{TOKEN}\n"])
+    assert out.getvalue() == "url /bot***/getMe and ***\na ***\n"
+
+
+def test_install_redaction_covers_prints_and_uncaught_exceptions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    install_redaction(TOKEN)
+    install_redaction(TOKEN)  # twice: wrapped once
+    print(f"token {TOKEN}")
+    try:
+        raise ConnectionError(f"InvalidUrlClientError: http://127.0.0.1:99999/bot{TOKEN}/getMe")
+    except ConnectionError as error:
+        sys.excepthook(type(error), error, error.__traceback__)
+
+    def crash() -> None:
+        raise RuntimeError(f"in a thread {SECRET_HALF}")
+
+    thread = threading.Thread(target=crash)
+    thread.start()
+    thread.join()
+    assert out.getvalue() == "token ***\n"
+    text = err.getvalue()
+    assert "Traceback" in text
+    assert "ConnectionError: InvalidUrlClientError: http://127.0.0.1:99999/bot***/getMe" in text
+    assert "RuntimeError: in a thread ***" in text
+    assert SECRET_HALF not in text
+
+
+def test_setup_logging_quiets_alembic_plugin_list() -> None:
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    try:
+        setup_logging("INFO", "json", TOKEN)
+        assert not logging.getLogger("alembic.runtime.plugins").isEnabledFor(logging.INFO)
+        assert logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO)
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])

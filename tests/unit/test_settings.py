@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_database_settings, load_settings
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET_HALF = TOKEN.split(":", 1)[1]
@@ -163,3 +163,85 @@ def test_token_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert SECRET_HALF not in shown
     assert "hook_secret_value_123" not in shown
     assert settings.bot_token.get_secret_value() == TOKEN
+
+
+# --- database URLs and webhook rules -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("sqlite+aiosqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db"),
+        ("sqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db"),
+        ("postgresql+asyncpg://u:p@db:5432/s", "postgresql+asyncpg://u:p@db:5432/s"),
+        ("postgresql://u:p@db/s", "postgresql+asyncpg://u:p@db/s"),
+        ("postgres://u:p@db/s", "postgresql+asyncpg://u:p@db/s"),
+    ],
+)
+def test_database_url_schemes(monkeypatch: pytest.MonkeyPatch, given: str, used: str) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert load_settings().database_url == used
+    assert load_database_settings().database_url == used
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://u:hunter2@db/s", "sqlite+pysqlite:///x.db", "postgresql+psycopg2://u:hunter2@d/s"],
+)
+def test_unsupported_database_scheme(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    message = settings_error(monkeypatch, DATABASE_URL=url)
+    assert message.startswith("DATABASE_URL: unsupported scheme")
+    assert url.split("://")[0] in message
+    assert "hunter2" not in message  # a password in the URL is not echoed
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL: unsupported scheme"):
+        load_database_settings()  # python -m bot migrate says the same
+
+
+def test_database_url_that_is_not_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = settings_error(monkeypatch, DATABASE_URL="data/spasibot.db")
+    assert message.startswith("DATABASE_URL: expected a URL")
+
+
+def test_missing_token_wins_over_a_bad_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://x")
+    with pytest.raises(SettingsError, match="@BotFather"):
+        load_settings()
+
+
+@pytest.mark.parametrize("url", ["http://bot.example.com/telegram", "http://10.0.0.5:8080/hook"])
+def test_webhook_url_must_be_https(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    message = settings_error(monkeypatch, WEBHOOK_URL=url, WEBHOOK_SECRET="s3cret")
+    assert message.startswith("WEBHOOK_URL: ")
+    assert "https://" in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bot.example.com/telegram",
+        "http://127.0.0.1:8443/telegram",
+        "http://localhost:8080/hook",
+        "http://[::1]:8080/hook",
+    ],
+)
+def test_webhook_url_https_or_loopback(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_URL", url)
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret")
+    assert load_settings().webhook_url == url
+
+
+def test_webhook_url_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = settings_error(monkeypatch, WEBHOOK_URL="https://bot.example.com/telegram")
+    assert message.startswith("WEBHOOK_SECRET: required when WEBHOOK_URL is set")
+
+
+def test_url_with_a_bad_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = settings_error(monkeypatch, TELEGRAM_API_URL="http://127.0.0.1:99999")
+    assert message.startswith("TELEGRAM_API_URL: not a valid URL")
+
+
+def test_bot_id_is_the_public_part_of_the_token() -> None:
+    assert load_settings(bot_token=TOKEN).bot_id == 123456789
