@@ -90,6 +90,9 @@ async def test_process_answers_and_stops_gracefully_on_sigterm(
     assert proc.returncode == 0
     log = err.decode()
     assert "stopped" in log
+    assert "process lock bot:42 released" in log
+    assert "Traceback" not in log  # nothing (a scheduled job, a task) is cancelled mid-way
+    assert "CancelledError" not in log
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
     assert (tmp_path / "proc.db").exists()
