@@ -15,6 +15,7 @@ import pytest
 from bot.app import Application, build_application
 from bot.settings import Settings
 from tests.fakebot import FakeTelegram
+from tests.pg import ENGINES
 
 TOKEN = "42:TEST-token_abcdefghijklmnopqrstuvwxyz012"
 ADMIN_ID_PLACEHOLDER = 0
@@ -76,13 +77,24 @@ async def tg() -> AsyncIterator[FakeTelegram]:
         await fake.stop()
 
 
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database of one test, on each engine; every start in the test shares it. SQLite:
+    a new file the application migrates; PostgreSQL: a fresh database cloned from the
+    migrated template (skipped without PostgreSQL)."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path}/spasibot.db"
+
+
 @pytest.fixture
-async def start_bot(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Starter]:
+async def start_bot(tg: FakeTelegram, database_url: str) -> AsyncIterator[Starter]:
     """Start the real application against ``tg``; every started app is stopped at the end.
 
     Keyword arguments are settings overrides (``tips_channel="@x"``, ``admin_ids=...``) plus
-    ``clock=`` and ``fake=`` (another FakeTelegram); the database lives in ``tmp_path`` and
-    is shared by every start in one test, so a second start is a restart.
+    ``clock=`` and ``fake=`` (another FakeTelegram); the database (``database_url``) is
+    shared by every start in one test, so a second start is a restart.
     """
     running: list[Running] = []
 
@@ -93,7 +105,7 @@ async def start_bot(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Starter]:
         values: dict[str, Any] = {
             "bot_token": TOKEN,
             "telegram_api_url": server.base_url,
-            "database_url": f"sqlite+aiosqlite:///{tmp_path}/spasibot.db",
+            "database_url": database_url,
             "log_level": "DEBUG",
         }
         values.update(overrides)

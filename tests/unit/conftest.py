@@ -1,4 +1,5 @@
-"""Shared fixtures of the unit suite: a fake clock and a real migrated SQLite database."""
+"""Shared fixtures of the unit suite: a fake clock and a real migrated database, on SQLite
+and on PostgreSQL (``db`` is parametrized over both engines)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from content import Content, load_content
 from storage.database import Database
+from tests.pg import ENGINES
 
 
 class FakeClock:
@@ -63,8 +65,14 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def db_url(tmp_path: Path, migrated_template: Path) -> str:
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database on each engine: a copy of the SQLite template file, or a
+    PostgreSQL database cloned from the migrated template (skipped without PostgreSQL)."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    migrated_template: Path = request.getfixturevalue("migrated_template")
     shutil.copyfile(migrated_template, tmp_path / "t.db")
     return f"sqlite+aiosqlite:///{tmp_path}/t.db"
 
