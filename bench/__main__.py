@@ -1,10 +1,13 @@
-"""Benchmarks, measured side by side in one run: ``python -m bench [all|tips|kudos|top]``
-(or ``make bench``). See also ``bench/kudos.py``.
+"""Benchmarks, measured side by side in one run:
+``python -m bench [all|tips|kudos|memory|top]`` (or ``make bench``, which runs all).
+See also ``bench/kudos.py``, ``bench/memory.py`` and ``bench/fanout.py``.
 
 updates/s for ``/tip`` through the whole stack (settings, middlewares, FSM storage in SQLite,
-the tips service, HTML rendering, the reply over HTTP) against a bare aiogram echo handler
-polling the same kind of fake Bot API server, with the same updates. The ratio is what to
-watch: absolute figures depend on the machine.
+the tips service, HTML rendering, the reply over HTTP) against a bare aiogram handler sending
+the same card (and a bare echo), polling the same kind of fake Bot API server, with the same
+updates. The ratio is what to watch: absolute figures depend on the machine. Throughput runs
+without tracemalloc (it taxes the stack that allocates more); memory is measured apart, as
+the bot process's RSS (``bench/memory.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import logging
 import random
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -27,15 +29,14 @@ from aiogram.enums import ParseMode
 from aiogram.types import Message
 
 from bench.kudos import kudos_throughput, top_month
+from bench.memory import memory_bench
+from bench.stack import TOKEN, bench_settings
 from bot.app import build_application
 from bot.i18n import Translations
-from bot.settings import Settings
 from content import load_content
 from handlers.keyboards import more_tip
 from handlers.render import tip_card
 from tests.fakebot import FakeTelegram
-
-TOKEN = "42:BENCH-token_abcdefghijklmnopqrstuvwxyz012"
 
 
 def _enqueue(tg: FakeTelegram, users: int, per_user: int, text: str) -> int:
@@ -53,19 +54,16 @@ async def _measure(
     users: int,
     per_user: int,
     text: str,
-) -> tuple[float, float]:
-    """Updates/s and peak traced memory (MiB) for one stack on a fresh fake server."""
+) -> float:
+    """Updates/s for one stack on a fresh fake server."""
     async with FakeTelegram(token=TOKEN, bot_username="bench_bot", flood=None) as tg:
         total = _enqueue(tg, users, per_user, text)
-        tracemalloc.start()
         started = time.perf_counter()
         stop = await run(tg)
         await tg.wait_until(lambda: len(tg.calls_of("sendMessage")) >= total, timeout=600)
         elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         await stop()
-        return total / elapsed, peak / 2**20
+        return total / elapsed
 
 
 async def _bare_echo(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
@@ -120,14 +118,7 @@ def _full_stack(
 ) -> Callable[[FakeTelegram], Awaitable[Callable[[], Awaitable[None]]]]:
     async def start(tg: FakeTelegram) -> Callable[[], Awaitable[None]]:
         db = workdir / f"bench-{time.monotonic_ns()}.db"
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            bot_token=TOKEN,
-            telegram_api_url=tg.base_url,
-            database_url=f"sqlite+aiosqlite:///{db}",
-            log_level="WARNING",
-        )
-        app = build_application(settings, rng=random.Random(1))
+        app = build_application(bench_settings(tg.base_url, db), rng=random.Random(1))
         task = asyncio.create_task(app.run_polling(handle_signals=False))
 
         async def stop() -> None:
@@ -148,18 +139,17 @@ async def tips_bench(users: int, per_user: int, rounds: int) -> None:
             "bare aiogram, same card as /tip": (_bare_card, "/tip"),
             "/tip, whole stack": (full, "/tip"),
         }
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name in scenarios}
+        results: dict[str, list[float]] = {name: [] for name in scenarios}
         for _ in range(rounds):  # interleaved, so all see the same machine state
             for name, (run, text) in scenarios.items():
                 results[name].append(await _measure(run, users, per_user, text))
-        best = {name: max(r for r, _ in runs) for name, runs in results.items()}
-        print(f"{'scenario':<36}{'updates/s':>12}{'peak MiB':>12}")
-        for name, runs in results.items():
-            print(f"{name:<36}{best[name]:>12.0f}{min(m for _, m in runs):>12.1f}")
+        best = {name: max(runs) for name, runs in results.items()}
+        print(f"{'scenario':<36}{'updates/s':>12}")
+        for name in results:
+            print(f"{name:<36}{best[name]:>12.0f}")
         echo, card, tip = best.values()
         print(f"\nratio /tip ÷ echo: {tip / echo:.2f}")
         print(f"ratio /tip ÷ same-card baseline: {tip / card:.2f}")
-        print("(peak MiB includes the fake server, which runs in the same process)")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -170,13 +160,17 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.which in ("kudos", "all"):
             await kudos_throughput(Path(tmp), args.users, args.per_user, args.rounds)
+        if args.which in ("memory", "all"):
+            await memory_bench(Path(tmp), args.users, args.per_user)
         if args.which in ("top", "all"):
             await top_month(Path(tmp), args.big, args.small, args.in_month, repeats=20)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=("all", "tips", "kudos", "top"))
+    parser.add_argument(
+        "which", nargs="?", default="all", choices=("all", "tips", "kudos", "memory", "top")
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--per-user", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)

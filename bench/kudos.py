@@ -24,18 +24,68 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy import insert
 
+from bench.stack import TOKEN, bench_settings
 from bot.app import build_application
 from bot.clock import SystemClock
+from bot.services.deliveries import Ledger
 from bot.services.kudos import KudosService, Period
 from bot.services.teams import TeamsService
 from bot.services.users import Person
-from bot.settings import Settings
 from content import load_content
 from storage.database import Database
 from storage.schema import kudos as kudos_table
 from tests.fakebot import FakeTelegram
+from tests.fakebot.world import FakeChat, FakeUser
 
-TOKEN = "42:BENCH-token_abcdefghijklmnopqrstuvwxyz012"
+#: what the bare "same two messages" handler sends, as the bot's announcement looks
+CARD = (
+    "🙏 <b>Agent</b> благодарит <b>Agent</b>\n«спасибо за помощь»\n"
+    "Качество: Эмпатия\n\n<i>Осталось благодарностей на сегодня: 4 из 5.</i>"
+)
+
+
+def kudos_squad(tg: FakeTelegram, users: int) -> tuple[list[FakeUser], FakeChat]:
+    people = [
+        tg.user(f"Agent {i}", username=f"agent_{i:04d}", language_code="ru") for i in range(users)
+    ]
+    return people, tg.group("Bench team", members=people, admins=[people[0]])
+
+
+async def join_squad(
+    tg: FakeTelegram, teams: TeamsService, people: list[FakeUser], group: FakeChat
+) -> None:
+    """The bot in the group (greeted), everyone a member, a budget that never runs out."""
+    before = len(tg.calls_of("sendMessage"))
+    for person in people:
+        person.start_bot()
+    tg.add_bot_to_group(group, by=people[0])
+    greeted = before + len(people) + 1
+    await tg.wait_until(lambda: len(tg.calls_of("sendMessage")) >= greeted, timeout=120)
+    team = await teams.by_chat(group.id)
+    assert team is not None
+    for person in people:
+        await teams.join(team, Person(person.id, person.first_name, username=person.username))
+    await teams.set_budget(team, 50)
+
+
+async def kudos_burst(
+    tg: FakeTelegram, people: list[FakeUser], group: FakeChat, per_user: int, per_kudos: int
+) -> float:
+    """Seconds until ``per_user`` rounds of each agent thanking the next one are answered
+    with ``per_kudos`` messages each."""
+    anchors = [p.send("на связи", chat=group) for p in people]
+    before = len(tg.calls_of("sendMessage"))
+    started = time.perf_counter()
+    for round_no in range(per_user):
+        for i, person in enumerate(people):
+            person.send(
+                f"/kudos #эмпатия спасибо за помощь, раз {round_no}",
+                chat=group,
+                reply_to=anchors[(i + 1) % len(people)],
+            )
+    total = len(people) * per_user * per_kudos
+    await tg.wait_until(lambda: len(tg.calls_of("sendMessage")) - before >= total, timeout=600)
+    return time.perf_counter() - started
 
 
 async def _kudos_run(workdir: Path, users: int, per_user: int, mode: str) -> tuple[float, int]:
@@ -44,31 +94,21 @@ async def _kudos_run(workdir: Path, users: int, per_user: int, mode: str) -> tup
     ``mode``: "echo" (a bare handler answering in the group), "two" (a bare handler sending
     the same two messages as the bot: an HTML card in the group and a private message to the
     receiver), "full" (the whole application)."""
-    bare = mode != "full"
     async with FakeTelegram(token=TOKEN, bot_username="bench_bot", flood=None) as tg:
-        people = [
-            tg.user(f"Agent {i}", username=f"agent_{i:04d}", language_code="ru")
-            for i in range(users)
-        ]
-        group = tg.group("Bench team", members=people, admins=[people[0]])
-        if bare:
+        people, group = kudos_squad(tg, users)
+        if mode != "full":
             bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url)))
             router = Router()
-
-            card = (
-                "🙏 <b>Agent</b> благодарит <b>Agent</b>\n«спасибо за помощь»\n"
-                "Качество: Эмпатия\n\n<i>Осталось благодарностей на сегодня: 4 из 5.</i>"
-            )
 
             @router.message(Command("kudos"))
             async def echo(message: Message, bot: Bot) -> None:
                 if mode == "echo":
                     await message.answer(message.text or "")
                     return
-                await message.answer(card, parse_mode="HTML")
+                await message.answer(CARD, parse_mode="HTML")
                 target = message.reply_to_message
                 if target is not None and target.from_user is not None:
-                    await bot.send_message(target.from_user.id, card, parse_mode="HTML")
+                    await bot.send_message(target.from_user.id, CARD, parse_mode="HTML")
 
             dp = Dispatcher()
             dp.include_router(router)
@@ -81,56 +121,23 @@ async def _kudos_run(workdir: Path, users: int, per_user: int, mode: str) -> tup
                 await dp.stop_polling()
                 await task
 
-            expected_per_kudos = 1 if mode == "echo" else 2
+            per_kudos = 1 if mode == "echo" else 2
         else:
-            settings = Settings(  # type: ignore[call-arg]
-                _env_file=None,
-                bot_token=TOKEN,
-                telegram_api_url=tg.base_url,
-                database_url=f"sqlite+aiosqlite:///{workdir}/kudos-{time.monotonic_ns()}.db",
-                log_level="WARNING",
-            )
-            app = build_application(settings, rng=random.Random(1))
+            db = workdir / f"kudos-{time.monotonic_ns()}.db"
+            app = build_application(bench_settings(tg.base_url, db), rng=random.Random(1))
             task = asyncio.create_task(app.run_polling(handle_signals=False))
             await tg.wait_until(lambda: tg.is_polling, timeout=30)
-            for person in people:
-                person.start_bot()
-            tg.add_bot_to_group(group, by=people[0])
-            await tg.wait_until(lambda: len(tg.calls_of("sendMessage")) >= users + 1, timeout=120)
-            teams: TeamsService = app.dp["teams"]
-            team = await teams.by_chat(group.id)
-            assert team is not None
-            for person in people:
-                await teams.join(
-                    team, Person(person.id, person.first_name, username=person.username)
-                )
-            await teams.set_budget(team, 50)
+            await join_squad(tg, app.dp["teams"], people, group)
 
             async def stop() -> None:
                 await app.dp.stop_polling()
                 await task
 
-            expected_per_kudos = 2  # the announcement and the receiver's message
+            per_kudos = 2  # the announcement and the receiver's message
 
-        # the measured burst: each agent thanks the next one, per_user times
-        anchors = [p.send("на связи", chat=group) for p in people]
-        before = len(tg.calls_of("sendMessage"))
-        started = time.perf_counter()
-        for round_no in range(per_user):
-            for i, person in enumerate(people):
-                target = anchors[(i + 1) % users]
-                person.send(
-                    f"/kudos #эмпатия спасибо за помощь, раз {round_no}",
-                    chat=group,
-                    reply_to=target,
-                )
-        total = users * per_user
-        await tg.wait_until(
-            lambda: len(tg.calls_of("sendMessage")) - before >= total * expected_per_kudos,
-            timeout=600,
-        )
-        elapsed = time.perf_counter() - started
+        elapsed = await kudos_burst(tg, people, group, per_user, per_kudos)
         await stop()
+        total = users * per_user
         return total / elapsed, total
 
 
@@ -193,7 +200,7 @@ async def top_month(workdir: Path, big: int, small: int, in_month: int, repeats:
         await db.migrate()
         content = load_content()
         teams = TeamsService(db, content, SystemClock(), "UTC")
-        kudos = KudosService(db, teams, SystemClock())
+        kudos = KudosService(db, teams, SystemClock(), Ledger(db, SystemClock()))
         team, _ = await teams.bot_added(-100_000 - history, "Bench")
         filled = time.perf_counter()
         await _fill(db, team.id, history - in_month, in_month, now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from bot.telegram.drainer import Drainer
 from bot.telegram.sender import Limits, PacedSender
 from bot.telegram.session import build_bot
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
+from bot.telegram.warm import keep_response_types
 from bot.telegram.webhook import serve_webhook
 from content import LOCALES, Content, load_content
 from handlers import setup_routers
@@ -123,6 +125,7 @@ class Application:
             except Exception:
                 log.exception("start-up catch-up failed; the schedule retries it")
         log.info("started; tips channel: %s", channel or "none")
+        gc.freeze()  # what start-up built is never collected: no full-GC pause walks it again
 
     async def on_shutdown(self) -> None:
         log.info("stopping: finishing updates and jobs in flight")
@@ -132,6 +135,7 @@ class Application:
         # sends in flight finish and are recorded; what is still pending waits for the next start
         await self.drainer.stop(SHUTDOWN_DRAIN_SECONDS)
         await self.db.close()
+        gc.unfreeze()  # a process that builds several applications (the tests) frees this one
         log.info("stopped")
 
     def _fair_dispatcher(self) -> FairDispatcher:
@@ -211,6 +215,7 @@ def build_application(
 ) -> Application:
     content = content or load_content()
     clock = clock or SystemClock()
+    keep_response_types()  # aiogram's Response[T] classes are not rebuilt per API answer
     translations = Translations(content, settings.default_locale)
     db = Database(settings.database_url)
     sender = PacedSender(

@@ -7,17 +7,19 @@ database, or pass ``cache=False`` when several processes share it.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from cachetools import LRUCache
 
 from bot.clock import Clock
 from storage.database import Database
 from storage.repo import fsm as repo
 
+#: conversations kept in memory at most; the least recently used go first (and are read
+#: from the database again when their user comes back)
 CACHE_SIZE = 10_000
 
 
@@ -33,17 +35,20 @@ def _key(key: StorageKey) -> str:
 
 
 class DatabaseStorage(BaseStorage):
-    def __init__(self, db: Database, clock: Clock, *, cache: bool = True) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, cache: bool = True, cache_size: int = CACHE_SIZE
+    ) -> None:
         self._db = db
         self._clock = clock
-        self._cache: OrderedDict[str, tuple[str | None, dict[str, Any]]] | None = (
-            OrderedDict() if cache else None
+        self._cache: LRUCache[str, tuple[str | None, dict[str, Any]]] | None = (
+            LRUCache(cache_size) if cache else None
         )
 
     async def _load(self, key: str) -> tuple[str | None, dict[str, Any]]:
-        if self._cache is not None and key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        if self._cache is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
         async with self._db.read() as conn:
             found = await repo.load(conn, key)
         value = found or (None, {})
@@ -51,12 +56,8 @@ class DatabaseStorage(BaseStorage):
         return value
 
     def _remember(self, key: str, value: tuple[str | None, dict[str, Any]]) -> None:
-        if self._cache is None:
-            return
-        self._cache[key] = value
-        self._cache.move_to_end(key)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        if self._cache is not None:
+            self._cache[key] = value
 
     async def _store(self, key: str, state: str | None, data: dict[str, Any]) -> None:
         async with self._db.transaction() as conn:

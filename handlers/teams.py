@@ -16,6 +16,7 @@ from aiogram.filters import (
     Command,
     CommandObject,
     CommandStart,
+    StateFilter,
 )
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
@@ -417,7 +418,7 @@ def setup() -> Router:
             await flow.set_state(AddSkill.name)
             await flow.set_data({"team_id": team.id})
 
-    @router.message(AddSkill.name, PrivateChat(), TextInput())
+    @router.message(StateFilter(AddSkill.name), PrivateChat(), TextInput())
     async def skill_name(message: Message, state: FSMContext, i18n: Translator) -> None:
         name = " ".join((message.text or "").split())
         if not 2 <= len(name) <= 40:
@@ -427,7 +428,7 @@ def setup() -> Router:
         await state.set_state(AddSkill.meaning)
         await message.answer(i18n.t("portrait.ask_meaning"))
 
-    @router.message(AddSkill.meaning, PrivateChat(), TextInput())
+    @router.message(StateFilter(AddSkill.meaning), PrivateChat(), TextInput())
     async def skill_meaning(
         message: Message,
         bot: Bot,
@@ -505,7 +506,7 @@ def setup() -> Router:
             reply_markup=team_settings(team, i18n),
         )
 
-    @router.message(SetTimezone.name, PrivateChat(), TextInput())
+    @router.message(StateFilter(SetTimezone.name), PrivateChat(), TextInput())
     async def timezone_entered(
         message: Message,
         bot: Bot,

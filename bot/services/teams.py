@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections import defaultdict
 from dataclasses import dataclass
+from weakref import WeakValueDictionary
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cachetools import TTLCache
 
 from bot.clock import Clock
 from bot.services.errors import DomainError, NotFound
@@ -33,6 +35,8 @@ NAME_LIMITS = (2, 40)
 MEANING_LIMITS = (3, 300)
 BUDGET_LIMITS = (1, 50)
 PORTRAIT_CACHE_SECONDS = 30.0
+#: portraits of this many teams at most are kept (the least recently cached go first)
+PORTRAIT_CACHE_SIZE = 2_000
 
 Team = TeamRow
 Member = MemberRow
@@ -62,9 +66,12 @@ class TeamsService:
         self._content = content
         self._clock = clock
         self._default_timezone = default_timezone
-        # portraits are read on every kudos and change rarely: cached briefly, dropped on change
-        self._portraits: dict[int, tuple[float, list[PortraitQuality]]] = {}
-        self._portrait_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # portraits are read on every kudos and change rarely: cached briefly (bounded in size
+        # and age), dropped on change; a team's lock lives only while someone holds or awaits it
+        self._portraits: TTLCache[int, list[PortraitQuality]] = TTLCache(
+            PORTRAIT_CACHE_SIZE, PORTRAIT_CACHE_SECONDS, timer=time.monotonic
+        )
+        self._portrait_locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
 
     # --- the team's life ------------------------------------------------------------------
 
@@ -219,14 +226,17 @@ class TeamsService:
         time); this process's own changes drop the cache at once.
         """
         cached = self._portraits.get(team.id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        async with self._portrait_locks[team.id]:  # one load for a burst of requests
+        if cached is not None:
+            return cached
+        lock = self._portrait_locks.get(team.id)
+        if lock is None:
+            lock = self._portrait_locks[team.id] = asyncio.Lock()
+        async with lock:  # one load for a burst of requests
             cached = self._portraits.get(team.id)
-            if cached is not None and cached[0] > time.monotonic():
-                return cached[1]
+            if cached is not None:
+                return cached
             result = await self._load_portrait(team)
-            self._portraits[team.id] = (time.monotonic() + PORTRAIT_CACHE_SECONDS, result)
+            self._portraits[team.id] = result
         return result
 
     async def _load_portrait(self, team: Team) -> list[PortraitQuality]:
