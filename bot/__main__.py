@@ -45,14 +45,32 @@ def main(argv: list[str] | None = None) -> int:
         except SettingsError as exc:
             print(f"spasibot: {exc}", file=sys.stderr)
             return 2
+        from bot.startup import StartupError, prepare_storage
+
+        try:
+            prepare_storage(db_settings)
+        except StartupError as exc:
+            print(f"spasibot: {exc}", file=sys.stderr)
+            return exc.exit_code
         db = Database(db_settings.database_url)
 
         async def migrate() -> None:
-            await db.migrate()
-            await db.close()
+            try:
+                await db.migrate()
+            finally:
+                await db.close()
 
-        asyncio.run(migrate())
-        print(f"database is up to date: {db_settings.database_url.split('@')[-1]}")
+        where = db_settings.database_url.split("@")[-1]  # no password
+        try:
+            asyncio.run(migrate())
+        except Exception as exc:
+            reason = (str(exc).strip().splitlines() or [""])[0]
+            print(
+                f"spasibot: DATABASE_URL: cannot migrate {where} ({type(exc).__name__}: {reason})",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"database is up to date: {where}")
         return 0
 
     try:

@@ -78,6 +78,16 @@ class DatabaseSettings(BaseSettings):
             )
         return f"{scheme}://{rest}"
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the store is SQLite on disk."""
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            rest = self.database_url[len(prefix) :].split("?")[0]
+            if rest and rest != ":memory:":
+                return Path(rest)
+        return None
+
 
 class Settings(DatabaseSettings):
     """Every setting of the bot; see .env.example for documentation and defaults."""
@@ -218,16 +228,6 @@ class Settings(DatabaseSettings):
     def bot_id(self) -> int:
         """The bot's numeric id: the token's part before the colon (not secret)."""
         return int(self.bot_token.get_secret_value().split(":", 1)[0])
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        """The database file when the store is SQLite on disk."""
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            rest = self.database_url[len(prefix) :].split("?")[0]
-            if rest and rest != ":memory:":
-                return Path(rest)
-        return None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -40,7 +40,7 @@ from aiogram.exceptions import (
 from aiogram.types import User
 
 from bot.clock import Clock, SystemClock
-from bot.settings import Settings
+from bot.settings import DatabaseSettings, Settings
 from storage.database import Database
 from storage.repo import locks as locks_repo
 
@@ -70,7 +70,7 @@ class StartupError(Exception):
         self.exit_code = exit_code
 
 
-def prepare_storage(settings: Settings) -> None:
+def prepare_storage(settings: DatabaseSettings) -> None:
     """Create the directory of the SQLite database, or say in one line why it cannot be."""
     path = settings.sqlite_path
     if path is None:

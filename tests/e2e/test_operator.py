@@ -31,7 +31,10 @@ START = 90.0  # seconds a start (imports included) may take on a loaded machine
 class Bot:
     """``python -m bot`` in its own process, its output in files (read while it runs)."""
 
-    def __init__(self, tmp_path: Path, name: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, tmp_path: Path, name: str, env: dict[str, str], args: tuple[str, ...] = ()
+    ) -> None:
+        self.args = args
         self.out = tmp_path / f"{name}.out"
         self.err = tmp_path / f"{name}.err"
         self.env = env
@@ -41,7 +44,14 @@ class Bot:
     async def start(self) -> Bot:
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=self.cwd, env=self.env, stdout=out, stderr=err
+                sys.executable,
+                "-m",
+                "bot",
+                *self.args,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=out,
+                stderr=err,
             )
         return self
 
@@ -82,7 +92,7 @@ class Bot:
 async def spawn(tmp_path: Path) -> AsyncIterator[Any]:
     started: list[Bot] = []
 
-    async def _spawn(name: str = "bot", **env: str) -> Bot:
+    async def _spawn(name: str = "bot", *args: str, **env: str) -> Bot:
         base = {
             k: v
             for k, v in os.environ.items()
@@ -96,7 +106,7 @@ async def spawn(tmp_path: Path) -> AsyncIterator[Any]:
             }
         )
         base.update(env)
-        bot = Bot(tmp_path, name, base)
+        bot = Bot(tmp_path, name, base, args)
         started.append(bot)
         return await bot.start()
 
@@ -243,6 +253,20 @@ async def test_crash_in_start_up_is_logged_without_the_token(spawn: Any, log_for
         crash = records[-1]
         assert crash["level"] == "CRITICAL"
         assert "Traceback" in crash["exception"]
+
+
+async def test_migrate_reads_the_same_database_settings(spawn: Any, tmp_path: Path) -> None:
+    refused = await spawn("refused", "migrate", DATABASE_URL="mysql://root:hunter2@db/x")
+    assert await refused.exit_code() == 2
+    assert refused.lines == [
+        "spasibot: DATABASE_URL: unsupported scheme 'mysql': use sqlite+aiosqlite:///path.db "
+        "or postgresql+asyncpg://user:password@host:5432/db"
+    ]
+    migrated = await spawn("migrated", "migrate", DATABASE_URL=f"sqlite:///{tmp_path}/new/m.db")
+    assert await migrated.exit_code() == 0
+    assert migrated.lines[-1] == f"database is up to date: sqlite+aiosqlite:///{tmp_path}/new/m.db"
+    with sqlite3.connect(tmp_path / "new" / "m.db") as conn:
+        assert conn.execute("SELECT count(*) FROM process_locks").fetchone() == (0,)
 
 
 # --- one process per bot and database ----------------------------------------------------------
