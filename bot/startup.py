@@ -31,6 +31,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -105,7 +106,8 @@ async def check_telegram(
         except TelegramRetryAfter as error:
             wait = max(float(error.retry_after), delay)
             log.warning("Telegram asks to wait (attempt %d): retrying in %.0f s", attempt, wait)
-        except (TelegramNetworkError, TelegramServerError) as error:
+        except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as error:
+            # (a reply that is not JSON: a proxy's error page in front of Telegram)
             wait = delay
             log.warning(
                 "Telegram cannot be reached (attempt %d: %s): retrying in %.0f s",

@@ -14,6 +14,7 @@ from typing import Any, cast
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramNetworkError,
     TelegramServerError,
     TelegramUnauthorizedError,
@@ -161,12 +162,13 @@ async def test_unreachable_telegram_is_retried_with_growing_delays(
         TelegramNetworkError(method=GetMe(), message="ClientConnectorError: refused"),
         TelegramServerError(method=GetMe(), message="Bad Gateway"),
         TelegramNetworkError(method=GetMe(), message="Request timeout error"),
+        ClientDecodeError("Failed to decode object", ValueError("x"), "<html>502</html>"),
     )
     me = await check_telegram(cast(Bot, bot), asyncio.Event(), first_delay=0.01, max_delay=0.02)
     assert me == ME
-    assert bot.calls == 4
+    assert bot.calls == 5
     tries = [r.getMessage() for r in caplog.records if "cannot be reached" in r.getMessage()]
-    assert len(tries) == 3
+    assert len(tries) == 4
     assert "attempt 1" in tries[0]
     assert "retrying in 0 s" in tries[0]
     assert all(r.exc_info is None for r in caplog.records)  # one line each, no traceback
