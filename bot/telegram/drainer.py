@@ -77,6 +77,7 @@ class Drainer:
         self._committer: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
+        self._claiming = 0  # claims under way (the runner's and drain()'s)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -118,6 +119,13 @@ class Drainer:
             # claim in batches: one claiming transaction serves many sends
             await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
             return 1
+        self._claiming += 1
+        try:
+            return await self._claim(free)
+        finally:
+            self._claiming -= 1
+
+    async def _claim(self, free: int) -> int:
         now = self._ledger.clock.now()
         async with self._db.transaction() as conn:
             rows = await repo.claim(
@@ -145,10 +153,12 @@ class Drainer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            if not await self.claim_some() and not self._tasks:
+            if not await self.claim_some() and not self._tasks and not self._claiming:
                 return
             if self._tasks:
                 await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                await asyncio.sleep(0.01)  # another claim is under way
 
     # --- one row ------------------------------------------------------------------------------
 

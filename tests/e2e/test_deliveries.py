@@ -46,7 +46,7 @@ async def test_a_personal_message_that_fails_with_502_is_retried_not_lost(
     assert thanked() == []
     s.clock.advance(timedelta(minutes=1))  # past the backoff
     s.running.app.ledger.wake()
-    await tg.wait_until(lambda: bool(thanked()))
+    await tg.wait_until(lambda: bool(thanked()), timeout=15)
     await s.settle()
     assert len(thanked()) == 1
     assert (await counts(s)).get("pending", 0) == 0
