@@ -28,6 +28,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import Message
 
+from bench.fanout import fanout, print_fanout
 from bench.kudos import kudos_throughput, top_month
 from bench.memory import memory_bench
 from bench.stack import TOKEN, bench_settings
@@ -164,12 +165,18 @@ async def main(args: argparse.Namespace) -> None:
             await memory_bench(Path(tmp), args.users, args.per_user)
         if args.which in ("top", "all"):
             await top_month(Path(tmp), args.big, args.small, args.in_month, repeats=20)
+    if args.which in ("fanout", "all"):
+        print()
+        print_fanout(await fanout(args.fanout, 300))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "which", nargs="?", default="all", choices=("all", "tips", "kudos", "memory", "top")
+        "which",
+        nargs="?",
+        default="all",
+        choices=("all", "tips", "kudos", "memory", "top", "fanout"),
     )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--per-user", type=int, default=10)
@@ -177,4 +184,5 @@ if __name__ == "__main__":
     parser.add_argument("--big", type=int, default=1_000_000, help="history of the big team")
     parser.add_argument("--small", type=int, default=10_000, help="history of the small team")
     parser.add_argument("--in-month", type=int, default=2_000, help="kudos in this month")
+    parser.add_argument("--fanout", type=int, default=3000, help="DMs in the fan-out")
     asyncio.run(main(parser.parse_args()))

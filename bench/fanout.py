@@ -124,7 +124,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=300)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    result = asyncio.run(fanout(args.messages, args.rate))
+    print_fanout(asyncio.run(fanout(args.messages, args.rate)))
+
+
+def print_fanout(result: dict[str, float]) -> None:
     print(
         f"fan-out of {result['messages']} DMs at a {result['rate_limit']}/s limit: "
         f"{result['achieved_per_s']:.0f}/s = {result['fraction_of_limit']:.2f} of the limit "
