@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -596,7 +596,7 @@ def setup() -> Router:
         assert isinstance(query.message, Message)
         await ask_quality(query.message, state, teams, kudos, callback_data.user_id, i18n)
 
-    @router.message(GiveKudos.receiver, PrivateChat(), TextInput())
+    @router.message(StateFilter(GiveKudos.receiver), PrivateChat(), TextInput())
     async def receiver_typed(
         message: Message,
         state: FSMContext,
@@ -631,7 +631,7 @@ def setup() -> Router:
         assert isinstance(query.message, Message)
         await query.message.answer(i18n.t("kudos.ask_reason"))
 
-    @router.message(GiveKudos.reason, PrivateChat(), TextInput())
+    @router.message(StateFilter(GiveKudos.reason), PrivateChat(), TextInput())
     async def reason_typed(
         message: Message,
         state: FSMContext,
