@@ -10,7 +10,8 @@ SQLite takes one writer at a time; rather than letting concurrent updates race f
 lock (and fail with "database is locked" under a burst), the process runs its SQLite
 write transactions one after another through an asyncio lock. Read-only work uses
 ``db.read()``, which does not queue (WAL readers see the last commit and never block).
-PostgreSQL runs everything concurrently.
+PostgreSQL runs everything concurrently (READ COMMITTED); what must happen once relies on
+unique keys and ``INSERT … ON CONFLICT`` (``storage.upsert``), never on the SQLite queue.
 
 While an update is being handled (``storage.repo.inbox.handling``), the first write
 transaction that commits also deletes the update's inbox row, so a replay after a crash
@@ -28,13 +29,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.repo import inbox as inbox_repo
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: the PostgreSQL advisory lock held while migrating (a bigint used for nothing else)
+MIGRATION_LOCK = int.from_bytes(b"SPASIBOT", "big")
 
 _in_transaction: ContextVar[bool] = ContextVar("in_transaction", default=False)
 
@@ -95,8 +98,13 @@ class Database:
             _in_transaction.reset(token)
 
     async def migrate(self, revision: str = "head") -> None:
-        """Apply Alembic migrations up to ``revision``."""
+        """Apply Alembic migrations up to ``revision``.
+
+        On PostgreSQL the migration holds an advisory lock until it commits, so processes
+        starting together migrate one after another (the later ones find nothing to do)."""
         async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
             await conn.run_sync(_upgrade, revision)
 
     async def close(self) -> None:
