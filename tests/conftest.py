@@ -7,14 +7,34 @@ parametrized over both engines. A test whose name says ``sqlite`` is about SQLit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from storage.database import Database
-from tests.pg import SKIP_REASON, PostgresServer
+from tests.pg import SKIP_REASON, URL_ENV, PostgresServer, find_binaries
 
 ENGINE_FIXTURES = ("db_url", "database_url")
+
+
+def _engines() -> str:
+    if os.environ.get(URL_ENV):
+        return f"databases: sqlite, postgresql ({URL_ENV})"
+    bindir = find_binaries()
+    if bindir is None:
+        return f"databases: sqlite only; the postgresql variants are skipped: {SKIP_REASON}"
+    return f"databases: sqlite, postgresql (a throwaway server from {bindir})"
+
+
+def pytest_report_header() -> str:
+    return _engines()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Also under ``-q`` (no header): say when PostgreSQL was not tested."""
+    if not os.environ.get(URL_ENV) and find_binaries() is None:
+        terminalreporter.write_line(_engines(), yellow=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -156,7 +156,6 @@ class PostgresServer:
             if done.returncode != 0:
                 raise RuntimeError(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}")
 
-        port = _free_port()
         try:
             run(
                 str(bindir / "initdb"),
@@ -169,31 +168,40 @@ class PostgresServer:
                 "--locale=C",
                 "--no-sync",
             )
-            options = " ".join(
-                [
-                    f"-p {port}",
-                    "-c listen_addresses=127.0.0.1",
-                    f"-c unix_socket_directories={directory}",
-                    "-c fsync=off",
-                    "-c synchronous_commit=off",
-                    "-c full_page_writes=off",
-                    "-c max_connections=200",
-                    "-c shared_buffers=64MB",
-                ]
-            )
-            run(
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(directory / "server.log"),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            )
+            for attempt in range(3):  # a free port may be taken before the server binds it
+                port = _free_port()
+                options = " ".join(
+                    [
+                        f"-p {port}",
+                        "-c listen_addresses=127.0.0.1",
+                        f"-c unix_socket_directories={directory}",
+                        "-c fsync=off",
+                        "-c synchronous_commit=off",
+                        "-c full_page_writes=off",
+                        "-c max_connections=200",
+                        "-c shared_buffers=64MB",
+                    ]
+                )
+                try:
+                    run(
+                        str(bindir / "pg_ctl"),
+                        "-D",
+                        str(data),
+                        "-l",
+                        str(directory / "server.log"),
+                        "-o",
+                        options,
+                        "-w",
+                        "-t",
+                        "60",
+                        "start",
+                    )
+                    break
+                except RuntimeError as exc:
+                    if attempt == 2:
+                        log = directory / "server.log"
+                        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                        raise RuntimeError(f"{exc}\nserver.log:\n{tail}") from None
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
