@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints,
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+ShortLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)]
 
 #: The plural categories a locale entry may have (a table of only these keys is a plural).
@@ -34,6 +35,14 @@ class ShortText(_Strict):
         return self.en if locale == "en" else self.ru
 
 
+class ShortLabel(_Strict):
+    ru: ShortLine
+    en: ShortLine
+
+    def get(self, locale: str) -> str:
+        return self.en if locale == "en" else self.ru
+
+
 class LongText(_Strict):
     ru: Prose
     en: Prose
@@ -51,8 +60,15 @@ class Category(_Strict):
 class Quality(_Strict):
     id: Slug
     category: Slug
+    #: the article's own name of the quality
     name: ShortText
+    #: a shorter name for buttons (at most 32 characters); the name when absent
+    label: ShortLabel | None = None
     meaning: LongText
+
+    def button(self, locale: str) -> str:
+        """The text for a button: the label when there is one, else the name."""
+        return (self.label or self.name).get(locale)
 
 
 class Catalogue(_Strict):
@@ -63,12 +79,24 @@ class Catalogue(_Strict):
 class Source(_Strict):
     id: Slug
     title: ShortText
-    file: str
+    #: the seed file of an article we have; absent for an article we know by its link only
+    file: str | None = None
+    #: the article that links to this one (for an article known by its link)
+    linked_from: Slug | None = None
+
+
+#: How a tip is credited: ``source`` retells its article; ``based_on`` develops an idea of the
+#: article beyond what it says (rendered «по мотивам статьи …»).
+Credit = Literal["source", "based_on"]
+
+#: The locale key of each credit line (``{source}`` is the article's title).
+CREDIT_KEYS: dict[str, str] = {"source": "tips.credit_source", "based_on": "tips.credit_based_on"}
 
 
 class Tip(_Strict):
     id: Slug
     source: Slug
+    credit: Credit
     quality: Slug | None = None
     title: ShortText
     body: LongText
@@ -160,6 +188,17 @@ class Content(BaseModel):
                     f"unknown category {q.category!r}"
                 )
         sources = {s.id for s in self.tips_file.source}
+        for s in self.tips_file.source:
+            if s.file is None and s.linked_from is None:
+                raise ContentError(
+                    f"{tips_path}: source {s.id!r}: field 'file': "
+                    "a source needs its file or the article that links to it (linked_from)"
+                )
+            if s.linked_from is not None and s.linked_from not in sources:
+                raise ContentError(
+                    f"{tips_path}: source {s.id!r}: field 'linked_from': "
+                    f"unknown source {s.linked_from!r}"
+                )
         qualities = {q.id for q in self.qualities}
         for t in self.tips:
             if t.source not in sources:

@@ -15,6 +15,7 @@ import content as content_pkg
 from bot.__main__ import main
 from bot.i18n import Translations
 from content import CONTENT_DIR, Content, ContentError, load_content
+from content.models import CREDIT_KEYS
 from handlers.render import tip_card
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -37,13 +38,113 @@ def test_qualities(content: Content) -> None:
     assert all(count > 0 for count in per_category.values()), per_category
 
 
+#: the quality names of «Портрет идеального сотрудника техподдержки», in its order (the
+#: article's «основными программи» is a typo of «программами»)
+ARTICLE_NAMES = {
+    "values": [
+        "Гибкость",
+        "Интерес",
+        "Клиентоориентированность",
+        "Ответственность",
+        "Отзывчивость",
+        "Счастье",
+        "Терпимость",
+        "Уважение",
+        "Честность",
+    ],
+    "personal": [
+        "Аккуратность",
+        "Вежливость",
+        "Внимание к деталям",
+        "Дружелюбность",
+        "Коммуникабельность",
+        "Работа в команде",
+        "Стрессоустойчивость",
+        "Усидчивость и терпение",
+        "Эмпатия",
+    ],
+    "motivation": [
+        "География",
+        "Карьерный рост",
+        "Коллектив",
+        "Личность руководителя",
+        "Любовь к технике",
+        "Офис и плюшки",
+        "Помогать",
+        "Признание",
+        "Принадлежность, высшая цель",
+        "Разбираться и изучать новое",
+        "Развитие и обучение",
+        "Трудоустройство и социальные гарантии",
+        "Участие",
+    ],
+    "skills": [
+        "Владение компьютером и основными программами",
+        "Грамотная устная и письменная речь",
+        "Знания в смежных областях",
+        "Знание конкурентов и их особенностей",
+        "Знание продукта",
+        "Знание сопутствующих продуктов и интеграций",
+        "Навык работы в программе поддержки — хелпдеск",
+        "Умение формулировать и доносить мысли",
+        "Работа на результат",
+        "Умение быстро вникать в проблему",
+        "Умение выявлять причинно-следственные связи",
+        "Умение отказывать клиенту",
+        "Умение передавать заявку коллегам и эскалировать",
+    ],
+}
+#: a button shows at most this many characters of a name (handlers/keyboards.py)
+BUTTON_TEXT = 32
+
+
+def test_quality_names_are_the_articles(content: Content) -> None:
+    for category, names in ARTICLE_NAMES.items():
+        ours = [q.name.ru for q in content.qualities if q.category == category]
+        assert ours == names, category
+    assert sum(len(names) for names in ARTICLE_NAMES.values()) == 44
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_long_names_have_a_short_label_for_buttons(content: Content, code: str) -> None:
+    for q in content.qualities:
+        if len(q.name.get(code)) > BUTTON_TEXT:
+            assert q.label is not None, q.id
+        if q.label is not None:
+            assert len(q.label.get(code)) <= BUTTON_TEXT, q.id
+            assert q.label.get(code) != q.name.get(code), q.id
+        assert q.button(code) == (q.label or q.name).get(code)
+
+
+def test_tidiness_keeps_cleanliness_and_order(content: Content) -> None:
+    tidiness = content.quality("tidiness")
+    assert tidiness is not None
+    assert "чистот" in tidiness.meaning.ru
+    assert "порядок" in tidiness.meaning.ru
+    assert "вовремя" in tidiness.meaning.ru
+
+
 def test_tips_count_and_sources(content: Content) -> None:
     assert len(content.tips) >= 40
-    sources = {s.id for s in content.tips_file.source}
-    assert sources == {"good_agent", "ideal_employee"}
+    sources = {s.id: s for s in content.tips_file.source}
+    assert set(sources) == {"good_agent", "ideal_employee", "respect_capital", "person_not_client"}
     assert all(t.source in sources for t in content.tips)
-    for source in sources:
+    for source in ("good_agent", "ideal_employee"):
+        assert sources[source].file
         assert sum(t.source == source for t in content.tips) >= 5, source
+    for linked in ("respect_capital", "person_not_client"):  # known by their link only
+        assert sources[linked].file is None
+        assert sources[linked].linked_from == "good_agent"
+
+
+def test_tips_that_develop_their_article_say_so(content: Content) -> None:
+    credits = {t.id: t.credit for t in content.tips}
+    assert set(credits.values()) == {"source", "based_on"}
+    # the catalogue gives a quality its name and a line; a tip on it goes further
+    assert all(credits[t.id] == "based_on" for t in content.tips if t.quality is not None)
+    # an article we know only by its link and one-line summary can only inspire a tip
+    linked = {s.id for s in content.tips_file.source if s.file is None}
+    assert all(credits[t.id] == "based_on" for t in content.tips if t.source in linked)
 
 
 def test_every_quality_has_its_own_tip(content: Content) -> None:
@@ -66,6 +167,22 @@ def test_tip_on_client_as_person(content: Content) -> None:
         if "человек" in t.title.ru.lower() and "клиент" in (t.title.ru + t.body.ru).lower()
     ]
     assert found, "no tip about seeing the client as a person"
+    for tip in found:  # it names the article the first one links to, which it comes from
+        assert tip.credit == "based_on"
+        assert content.source(tip.source).title.ru == (
+            "Не клиент, а человек: 5 идей, как сделать поддержку дружелюбной"
+        )
+
+
+def test_credited_card_names_the_article(content: Content) -> None:
+    i18n = Translations(content, "ru").get("ru")
+    tip = next(t for t in content.tips if t.id == "person_not_ticket")
+    credit = i18n.t(CREDIT_KEYS[tip.credit], source=content.source(tip.source).title.ru)
+    assert credit == (
+        "По мотивам статьи «Не клиент, а человек: 5 идей, как сделать поддержку дружелюбной»"
+    )
+    card = i18n.t("tips.card_credited", title="t", body="b", credit=escape(credit))
+    assert card.endswith(f"<i>{credit}</i>")
 
 
 def test_every_text_has_both_languages(content: Content) -> None:
@@ -175,6 +292,46 @@ def test_tip_with_unknown_source(broken: Path) -> None:
     message = load_error(broken)
     assert "'results_speak'" in message
     assert "bad_agent" in message
+
+
+def test_tip_without_credit(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^credit = "based_on"\n', "")
+    message = load_error(broken)
+    assert "'results_speak'" in message
+    assert "credit" in message
+
+
+def test_tip_with_unknown_credit(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^credit = "based_on"$', 'credit = "inspired"')
+    message = load_error(broken)
+    assert "'results_speak'" in message
+    assert "credit" in message
+
+
+def test_linked_source_with_unknown_article(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^linked_from = "good_agent"$', 'linked_from = "bad_agent"')
+    message = load_error(broken)
+    assert "'respect_capital'" in message
+    assert "linked_from" in message
+    assert "bad_agent" in message
+
+
+def test_source_without_file_or_link(broken: Path) -> None:
+    edit(broken / "tips.toml", r'^linked_from = "good_agent"\n', "")
+    message = load_error(broken)
+    assert "'respect_capital'" in message
+    assert "file" in message
+
+
+def test_label_too_long(broken: Path) -> None:
+    edit(
+        broken / "qualities.toml",
+        r'^label = \{ ru = "Грамотная речь"',
+        'label = { ru = "' + "р" * 40 + '"',
+    )
+    message = load_error(broken)
+    assert "'literacy'" in message
+    assert "label.ru" in message
 
 
 def test_invalid_toml(broken: Path) -> None:
