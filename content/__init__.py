@@ -2,8 +2,12 @@
 
 Files:
 - ``qualities.toml``: the quality catalogue of the article «Портрет идеального сотрудника»,
-  ``[[category]]`` and ``[[quality]]`` tables;
-- ``tips.toml``: ``[[source]]`` (the two articles) and ``[[tip]]`` (advice, each naming its source);
+  ``[[category]]`` and ``[[quality]]`` tables (a quality has the article's ``name`` and, when
+  that is long, a shorter ``label`` for buttons: ``Quality.button(locale)``);
+- ``tips.toml``: ``[[source]]`` (the two articles, and two articles the first one links to) and
+  ``[[tip]]`` (advice, each naming its source and its ``credit``: ``source`` when it retells the
+  article, ``based_on`` when it develops the article's idea; the locale key of the credit line
+  is ``content.models.CREDIT_KEYS[tip.credit]``);
 - ``locales/<code>.toml``: UI strings under stable dotted keys, with plural forms.
 
 ``load_content()`` validates all of it with pydantic and raises :class:`ContentError`
