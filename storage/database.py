@@ -29,9 +29,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, func, select
+from sqlalchemy import Connection, event, func, make_url, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage import sqlite
 from storage.repo import inbox as inbox_repo
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -61,8 +62,14 @@ class Database:
             path = url.split(":///", 1)[1].split("?")[0] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+        options: dict[str, Any] = {}
+        if self.is_sqlite:
+            # the same connection arguments as the dialect's, through our driver connection
+            dialect = make_url(url).get_dialect()()
+            args, kwargs = dialect.create_connect_args(make_url(url))
+            options["async_creator"] = sqlite.connector(list(args), dict(kwargs))
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, pool_pre_ping=not self.is_sqlite
+            url, echo=echo, pool_pre_ping=not self.is_sqlite, **options
         )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -75,10 +82,13 @@ class Database:
             raise RuntimeError("nested Database.transaction(): pass the open connection down")
         token = _in_transaction.set(True)
         try:
-            async with self._serial or nullcontext(), self.engine.begin() as conn:
-                yield conn
-                # while an update is handled, its inbox row goes with its first write
-                claim = await inbox_repo.settle(conn)
+            # SQLite: the whole unit of work runs on the loop's thread, no hop per statement
+            # (one write transaction at a time, see ``storage.sqlite``)
+            with sqlite.inline() if self.is_sqlite else nullcontext():
+                async with self._serial or nullcontext(), self.engine.begin() as conn:
+                    yield conn
+                    # while an update is handled, its inbox row goes with its first write
+                    claim = await inbox_repo.settle(conn)
             if claim is not None:
                 claim.settled = True
         finally:
@@ -92,8 +102,9 @@ class Database:
             raise RuntimeError("nested Database.read(): pass the open connection down")
         token = _in_transaction.set(True)
         try:
-            async with self.engine.connect() as conn:
-                yield conn
+            with sqlite.inline() if self.is_sqlite else nullcontext():
+                async with self.engine.connect() as conn:
+                    yield conn
         finally:
             _in_transaction.reset(token)
 
