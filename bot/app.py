@@ -36,6 +36,7 @@ from bot.services.tips import TipsService
 from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
 from bot.telegram.drainer import Drainer
+from bot.telegram.leads import LeadChecker
 from bot.telegram.sender import Limits, PacedSender
 from bot.telegram.session import build_bot
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
@@ -45,7 +46,6 @@ from content import LOCALES, Content, load_content
 from handlers import setup_routers
 from handlers.deliveries import delivery_kinds
 from handlers.kudos import KudosNotifier
-from handlers.leads import LeadChecker
 from handlers.middlewares import AnswerCallbacks, UpdateContext
 from storage.database import Database
 
@@ -285,7 +285,8 @@ def build_application(
         leads=LeadChecker(teams),
     )
     dp.update.outer_middleware(updates)
-    dp.callback_query.middleware(AnswerCallbacks())
+    # outer: a refusal raised by a filter (IsLead, ButtonTeam) is answered too
+    dp.callback_query.outer_middleware(AnswerCallbacks())
     dp.include_router(setup_routers())
     app = Application(
         settings=settings,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, errors, kudos, teams, tips
+from handlers import account, common, errors, export, kudos, teams, tips
 
 
 def setup_routers() -> Router:
@@ -15,6 +15,8 @@ def setup_routers() -> Router:
         common.setup(),
         tips.setup(),
         kudos.setup(),
+        account.setup(),
+        export.setup(),
         errors.setup(),
         common.setup_fallback(),
     )

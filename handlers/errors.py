@@ -54,9 +54,13 @@ def setup() -> Router:
 
         if query_id is not None:
             return  # AnswerCallbacks has already answered the press with the apology
+        # in a group the refusal answers the person who caused it
+        reply_to = update.message.message_id if update.message and chat_id and chat_id < 0 else None
         try:
             if chat_id is not None:
-                await bot.send_message(chat_id, text)
+                await bot.send_message(
+                    chat_id, text, reply_to_message_id=reply_to, allow_sending_without_reply=True
+                )
         except Exception as reply_error:
             log.warning("update %s: could not tell the user: %s", update.update_id, reply_error)
 

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, TelegramObject, User
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translations, Translator
@@ -41,9 +42,13 @@ class UpdateContext(BaseMiddleware):
 class AnswerCallbacks(BaseMiddleware):
     """Every button press is answered exactly once (no button spins forever).
 
-    Handlers set ``callback_answer.text`` / ``show_alert``; a domain refusal becomes an alert
-    with its message; an unexpected error gets an apology here and then reaches the error
-    router, which logs it.
+    Handlers set ``callback_answer.text`` / ``show_alert``; a domain refusal (from a handler
+    or a filter: this is an outer middleware) becomes an alert with its message; an unexpected
+    error gets an apology here and then reaches the error router, which logs it.
+
+    A press is authorised against the message it came from first: a modified client can send
+    any data from any message, so data that is not one of that message's buttons (as Telegram
+    shows them now) is refused before any handler sees it.
     """
 
     async def __call__(
@@ -57,10 +62,21 @@ class AnswerCallbacks(BaseMiddleware):
         data["callback_answer"] = answer
         i18n: Translator = data["i18n"]
         try:
+            if not is_button_of_its_message(event):
+                raise DomainError("errors.stale_button")
             return await handler(event, data)
         except DomainError as refusal:
             answer.text = i18n.t(refusal.key, **refusal.values)
             answer.show_alert = True
+            return None
+        except TelegramBadRequest as exc:
+            quiet = quiet_edit_refusal(exc)
+            if quiet is None:
+                answer.text = i18n.t("errors.generic")
+                answer.show_alert = True
+                raise
+            if quiet:  # the message can no longer be edited: say so; "not modified": nothing
+                answer.text = i18n.t(quiet)
             return None
         except Exception:
             answer.text = i18n.t("errors.generic")
@@ -73,3 +89,32 @@ class AnswerCallbacks(BaseMiddleware):
                     show_alert=answer.show_alert,
                     url=answer.url,
                 )
+
+
+def is_button_of_its_message(query: CallbackQuery) -> bool:
+    """The pressed data is a button of the message it came with (Telegram sends the message
+    with its current keyboard; a message too old to see arrives without one)."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    return any(
+        button.callback_data == query.data
+        for row in message.reply_markup.inline_keyboard
+        for button in row
+    )
+
+
+#: Telegram's refusals of an edit that a press can cause without anything being wrong
+_NOT_MODIFIED = "message is not modified"
+_TOO_OLD = ("message can't be edited", "message to edit not found")
+
+
+def quiet_edit_refusal(exc: TelegramBadRequest) -> str | None:
+    """For an edit refused because nothing changed (a double tap) "", because the message is
+    too old or gone the text key to answer with; None for any other refusal."""
+    text = exc.message.lower()
+    if _NOT_MODIFIED in text:
+        return ""
+    if any(reason in text for reason in _TOO_OLD):
+        return "errors.stale_button"
+    return None

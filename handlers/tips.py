@@ -7,7 +7,6 @@ import logging
 from html import escape
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -44,148 +43,157 @@ def explain_reason(channel: str, reason: str, i18n: Translator) -> str:
     return i18n.t(key, channel=escape(channel))
 
 
-def setup() -> Router:
-    router = Router(name="tips")
+async def tip(message: Message, tips: TipsService, content: Content, i18n: Translator) -> None:
+    chosen = tips.random_tip()
+    await message.answer(tip_card(chosen, content, i18n), reply_markup=more_tip(chosen.id, i18n))
 
-    @router.message(Command("tip"), PrivateChat())
-    async def tip(message: Message, tips: TipsService, content: Content, i18n: Translator) -> None:
-        chosen = tips.random_tip()
-        await message.answer(
-            tip_card(chosen, content, i18n), reply_markup=more_tip(chosen.id, i18n)
+
+async def tip_in_group(message: Message, bot: Bot, i18n: Translator) -> None:
+    me = await bot.me()
+    await message.reply(
+        i18n.t("common.private_only"), reply_markup=open_private(me.username or "", i18n)
+    )
+
+
+async def more(
+    query: CallbackQuery,
+    callback_data: TipMore,
+    bot: Bot,
+    tips: TipsService,
+    content: Content,
+    i18n: Translator,
+) -> None:
+    chosen = tips.random_tip(exclude=callback_data.after)
+    if query.message is not None:
+        await bot.send_message(
+            query.message.chat.id,
+            tip_card(chosen, content, i18n),
+            reply_markup=more_tip(chosen.id, i18n),
         )
 
-    @router.message(Command("tip"), GroupChat())
-    async def tip_in_group(message: Message, bot: Bot, i18n: Translator) -> None:
-        me = await bot.me()
-        await message.reply(
-            i18n.t("common.private_only"), reply_markup=open_private(me.username or "", i18n)
+
+VOTED = {
+    None: "tips.vote_removed",
+    Vote.USEFUL: "tips.voted_useful",
+    Vote.NOT_FOR_ME: "tips.voted_not_for_me",
+}
+
+
+async def rate(
+    query: CallbackQuery,
+    callback_data: TipRate,
+    bot: Bot,
+    tips: TipsService,
+    translations: Translations,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if query.message is None:
+        callback_answer.text = i18n.t("errors.stale_button")
+        return
+    vote = Vote.USEFUL if callback_data.rating is Rating.USEFUL else Vote.NOT_FOR_ME
+    result = await tips.vote(
+        query.message.chat.id, query.message.message_id, query.from_user.id, vote
+    )
+    callback_answer.text = i18n.t(VOTED[result.now])
+    channel_i18n = translations.get(translations.default)
+    await bot.edit_message_reply_markup(
+        chat_id=result.chat_id,
+        message_id=result.message_id,
+        reply_markup=tip_rating(result.counts.useful, result.counts.not_for_me, channel_i18n),
+    )
+
+
+async def admin_in_group(message: Message, i18n: Translator) -> None:
+    await message.reply(i18n.t("common.private_only"))
+
+
+async def preview(
+    message: Message, tips: TipsService, content: Content, settings: Settings, i18n: Translator
+) -> None:
+    if not settings.tips_channel:
+        await message.answer(i18n.t("tips.no_channel"))
+        return
+    upcoming = await tips.peek_next(settings.tips_channel)
+    await message.answer(
+        i18n.t(
+            "tips.preview",
+            channel=escape(settings.tips_channel),
+            card=tip_card(upcoming, content, i18n),
         )
+    )
 
-    @router.callback_query(TipMore.filter())
-    async def more(
-        query: CallbackQuery,
-        callback_data: TipMore,
-        tips: TipsService,
-        content: Content,
-        i18n: Translator,
-    ) -> None:
-        chosen = tips.random_tip(exclude=callback_data.after)
-        if query.message is not None:
-            await query.bot.send_message(  # type: ignore[union-attr]
-                query.message.chat.id,
-                tip_card(chosen, content, i18n),
-                reply_markup=more_tip(chosen.id, i18n),
-            )
 
-    @router.callback_query(TipRate.filter())
-    async def rate(
-        query: CallbackQuery,
-        callback_data: TipRate,
-        tips: TipsService,
-        translations: Translations,
-        i18n: Translator,
-        callback_answer: CallbackAnswer,
-    ) -> None:
-        if query.message is None:
-            callback_answer.text = i18n.t("errors.stale_button")
-            return
-        vote = Vote.USEFUL if callback_data.rating is Rating.USEFUL else Vote.NOT_FOR_ME
-        result = await tips.vote(
-            query.message.chat.id, query.message.message_id, query.from_user.id, vote
-        )
-        if result.now is None:
-            callback_answer.text = i18n.t("tips.vote_removed")
-        elif result.now is Vote.USEFUL:
-            callback_answer.text = i18n.t("tips.voted_useful")
-        else:
-            callback_answer.text = i18n.t("tips.voted_not_for_me")
-        channel_i18n = translations.get(translations.default)
-        try:
-            await query.bot.edit_message_reply_markup(  # type: ignore[union-attr]
-                chat_id=result.chat_id,
-                message_id=result.message_id,
-                reply_markup=tip_rating(
-                    result.counts.useful, result.counts.not_for_me, channel_i18n
-                ),
-            )
-        except TelegramBadRequest as exc:
-            if "not modified" not in exc.message:
-                raise
+async def post_now(
+    message: Message,
+    tips: TipsService,
+    ledger: Ledger,
+    settings: Settings,
+    i18n: Translator,
+) -> None:
+    channel = settings.tips_channel
+    if not channel:
+        await message.answer(i18n.t("tips.no_channel"))
+        return
+    queued = await tips.post_next(channel)
+    row = await ledger.finished(queued.key, timeout=POST_NOW_WAIT)
+    if row is None:
+        text = i18n.t("tips.queued", title=tip_title(queued.tip, i18n), channel=escape(channel))
+    elif row.state == "sent":
+        text = i18n.t("tips.posted", title=tip_title(queued.tip, i18n), channel=escape(channel))
+    else:
+        text = explain_reason(channel, problem_of(row.state, row.error), i18n)
+    await message.answer(text)
 
-    admin = Router(name="tips-admin")
-    admin.message.filter(BotAdmin())
 
-    @admin.message(Command("tip_preview", "tip_now", "tip_stats"), GroupChat())
-    async def admin_in_group(message: Message, i18n: Translator) -> None:
-        await message.reply(i18n.t("common.private_only"))
-
-    @admin.message(Command("tip_preview"), PrivateChat())
-    async def preview(
-        message: Message, tips: TipsService, content: Content, settings: Settings, i18n: Translator
-    ) -> None:
-        if not settings.tips_channel:
-            await message.answer(i18n.t("tips.no_channel"))
-            return
-        upcoming = await tips.peek_next(settings.tips_channel)
-        await message.answer(
+async def stats(message: Message, tips: TipsService, i18n: Translator) -> None:
+    scores = await tips.scores()
+    if not scores:
+        await message.answer(i18n.t("tips.stats_empty"))
+        return
+    lines = [i18n.t("tips.stats_header", posted=i18n.t("tips.count", n=len(scores))), ""]
+    best = scores[:STATS_SIZE]
+    worst = list(reversed(scores[STATS_SIZE:]))[:STATS_SIZE]
+    for header, group in (("tips.stats_best", best), ("tips.stats_worst", worst)):
+        if not group:
+            continue
+        lines.append(i18n.t(header))
+        lines.extend(
             i18n.t(
-                "tips.preview",
-                channel=escape(settings.tips_channel),
-                card=tip_card(upcoming, content, i18n),
+                "tips.stats_line",
+                title=tip_title(s.tip, i18n),
+                useful=s.useful,
+                not_for_me=s.not_for_me,
             )
+            for s in group
         )
+        lines.append("")
+    await message.answer("\n".join(lines).strip())
 
-    @admin.message(Command("tip_now"), PrivateChat())
-    async def post_now(
-        message: Message,
-        tips: TipsService,
-        ledger: Ledger,
-        settings: Settings,
-        i18n: Translator,
-    ) -> None:
-        channel = settings.tips_channel
-        if not channel:
-            await message.answer(i18n.t("tips.no_channel"))
-            return
-        queued = await tips.post_next(channel)
-        row = await ledger.finished(queued.key, timeout=POST_NOW_WAIT)
-        if row is None:
-            text = i18n.t("tips.queued", title=tip_title(queued.tip, i18n), channel=escape(channel))
-        elif row.state == "sent":
-            text = i18n.t("tips.posted", title=tip_title(queued.tip, i18n), channel=escape(channel))
-        else:
-            text = explain_reason(channel, problem_of(row.state, row.error), i18n)
-        await message.answer(text)
 
-    @admin.message(Command("tip_stats"), PrivateChat())
-    async def stats(message: Message, tips: TipsService, i18n: Translator) -> None:
-        scores = await tips.scores()
-        if not scores:
-            await message.answer(i18n.t("tips.stats_empty"))
-            return
-        lines = [i18n.t("tips.stats_header", posted=i18n.t("tips.count", n=len(scores))), ""]
-        best = scores[:STATS_SIZE]
-        worst = list(reversed(scores[STATS_SIZE:]))[:STATS_SIZE]
-        for header, group in (("tips.stats_best", best), ("tips.stats_worst", worst)):
-            if not group:
-                continue
-            lines.append(i18n.t(header))
-            lines.extend(
-                i18n.t(
-                    "tips.stats_line",
-                    title=tip_title(s.tip, i18n),
-                    useful=s.useful,
-                    not_for_me=s.not_for_me,
-                )
-                for s in group
-            )
-            lines.append("")
-        await message.answer("\n".join(lines).strip())
+async def not_admin(message: Message, i18n: Translator) -> None:
+    await message.answer(i18n.t("errors.not_admin"))
 
-    @router.message(Command("tip_preview", "tip_now", "tip_stats"))
-    async def not_admin(message: Message, i18n: Translator) -> None:
-        await message.answer(i18n.t("errors.not_admin"))
 
-    parent = Router(name="tips-root")
-    parent.include_routers(admin, router)
-    return parent
+ADMIN_COMMANDS = ("tip_preview", "tip_now", "tip_stats")
+
+
+def setup() -> Router:
+    admin = Router(name="tips.admin")
+    admin.message.filter(BotAdmin())
+    admin.message.register(admin_in_group, Command(*ADMIN_COMMANDS), GroupChat())
+    admin.message.register(preview, Command("tip_preview"), PrivateChat())
+    admin.message.register(post_now, Command("tip_now"), PrivateChat())
+    admin.message.register(stats, Command("tip_stats"), PrivateChat())
+
+    readers = Router(name="tips.readers")
+    readers.message.register(tip, Command("tip"), PrivateChat())
+    readers.message.register(tip_in_group, Command("tip"), GroupChat())
+    # «another tip» answers in the chat it is pressed in: private only
+    readers.callback_query.register(more, TipMore.filter(), PrivateChat())
+    readers.callback_query.register(rate, TipRate.filter())
+    readers.message.register(not_admin, Command(*ADMIN_COMMANDS))
+
+    router = Router(name="tips")
+    router.include_routers(admin, readers)
+    return router

@@ -77,55 +77,68 @@ class RecognitionService:
         return done
 
     async def _run_team(self, team: Team) -> list[str]:
-        now = self._clock.now()
-        local = now.astimezone(ZoneInfo(team.timezone))
+        local = self._clock.now().astimezone(ZoneInfo(team.timezone))
         if local.time() < EVENT_TIME:
             return []
         today = local.date()
         done: list[str] = []
         if today.day == 1:
-            month = (today - timedelta(days=1)).replace(day=1)
-            period = month.strftime("%Y-%m")
-            winners = await self._kudos.month_winners(team, month.year, month.month)
-            if winners:
-                people = await self._teams.members_by_id(team, [w.user_id for w in winners])
-                when = {"team": team.id, "year": month.year, "month": month.month}
-                rows: list[Row] = [
-                    (f"month:{team.id}:{period}", KIND_MONTH, team.chat_id, None, True)
-                ]
-                rows += [
-                    (
-                        f"month-dm:{team.id}:{period}:{w.user_id}",
-                        KIND_MONTH_DM,
-                        w.user_id,
-                        w.user_id,
-                        w.user_id in people and people[w.user_id].reachable,
-                    )
-                    for w in winners
-                ]
-                if await self._claim_and_queue(team, "month", period, rows, when):
-                    done.append(f"month:{team.id}:{period}")
+            done.extend(await self._month(team, today))
         if team.birthdays:
-            async with self._db.read() as conn:
-                people_today = []
-                for key in birthday_keys(today):
-                    people_today.extend(await teams_repo.birthdays_on(conn, team.id, key))
-            for member in people_today:
-                period = f"{today.year}:{member.user_id}"
-                row: Row = (f"birthday:{team.id}:{period}", KIND_BIRTHDAY, team.chat_id, None, True)
-                payload: dict[str, Any] = {"team": team.id, "user": member.user_id}
-                if await self._claim_and_queue(team, "birthday", period, [row], payload):
-                    done.append(f"birthday:{team.id}:{member.user_id}")
+            done.extend(await self._birthdays(team, today))
         if team.digest and today.weekday() == 0:
-            iso = today.isocalendar()
-            period = f"{iso.year}-W{iso.week:02d}"
-            until = datetime.combine(today, time(0), ZoneInfo(team.timezone))
-            since = until - timedelta(days=7)
-            payload = {"team": team.id, "since": since.isoformat(), "until": until.isoformat()}
-            row = (f"digest:{team.id}:{period}", KIND_DIGEST, team.chat_id, None, True)
-            if await self._claim_and_queue(team, "digest", period, [row], payload):
-                done.append(f"digest:{team.id}:{period}")
+            done.extend(await self._digest(team, today))
         return done
+
+    async def _month(self, team: Team, today: date) -> list[str]:
+        """Employee of the month for the month that ended yesterday."""
+        month = (today - timedelta(days=1)).replace(day=1)
+        period = month.strftime("%Y-%m")
+        winners = await self._kudos.month_winners(team, month.year, month.month)
+        if not winners:
+            return []
+        people = await self._teams.members_by_id(team, [w.user_id for w in winners])
+        when = {"team": team.id, "year": month.year, "month": month.month}
+        rows: list[Row] = [(f"month:{team.id}:{period}", KIND_MONTH, team.chat_id, None, True)]
+        rows += [
+            (
+                f"month-dm:{team.id}:{period}:{w.user_id}",
+                KIND_MONTH_DM,
+                w.user_id,
+                w.user_id,
+                w.user_id in people and people[w.user_id].reachable,
+            )
+            for w in winners
+        ]
+        if await self._claim_and_queue(team, "month", period, rows, when):
+            return [f"month:{team.id}:{period}"]
+        return []
+
+    async def _birthdays(self, team: Team, today: date) -> list[str]:
+        async with self._db.read() as conn:
+            people_today = []
+            for key in birthday_keys(today):
+                people_today.extend(await teams_repo.birthdays_on(conn, team.id, key))
+        done: list[str] = []
+        for member in people_today:
+            period = f"{today.year}:{member.user_id}"
+            row: Row = (f"birthday:{team.id}:{period}", KIND_BIRTHDAY, team.chat_id, None, True)
+            payload: dict[str, Any] = {"team": team.id, "user": member.user_id}
+            if await self._claim_and_queue(team, "birthday", period, [row], payload):
+                done.append(f"birthday:{team.id}:{member.user_id}")
+        return done
+
+    async def _digest(self, team: Team, today: date) -> list[str]:
+        """The weekly digest on Monday, of the seven days before."""
+        iso = today.isocalendar()
+        period = f"{iso.year}-W{iso.week:02d}"
+        until = datetime.combine(today, time(0), ZoneInfo(team.timezone))
+        since = until - timedelta(days=7)
+        payload = {"team": team.id, "since": since.isoformat(), "until": until.isoformat()}
+        row: Row = (f"digest:{team.id}:{period}", KIND_DIGEST, team.chat_id, None, True)
+        if await self._claim_and_queue(team, "digest", period, [row], payload):
+            return [f"digest:{team.id}:{period}"]
+        return []
 
     async def _claim_and_queue(
         self,

@@ -48,7 +48,8 @@ class WebhookEndpoint:
         self._clock = clock
         self._secret = secret.encode() if secret else None
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def _parse(self, request: web.Request) -> Update | web.Response:
+        """The update in the request, or the refusal to answer with."""
         if self._secret is not None:
             given = request.headers.get(SECRET_HEADER, "").encode()
             if not hmac.compare_digest(given, self._secret):
@@ -60,14 +61,18 @@ class WebhookEndpoint:
             data = json.loads(body)
         except ValueError:
             return _refuse(400, "invalid JSON")
-        if not isinstance(data, dict):
-            return _refuse(400, "not an update")
         try:
             update = Update.model_validate(data, context={"bot": self._bot})
         except ValidationError:
             return _refuse(400, "not an update")
         if not has_event(update):
             return _refuse(400, "not an update")
+        return update
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        update = await self._parse(request)
+        if isinstance(update, web.Response):
+            return update
         if self._dispatcher.seen(update.update_id):
             return web.Response(status=200)  # delivered again: queued or handled already
         if not self._dispatcher.has_room:

@@ -20,11 +20,11 @@ from aiogram.methods.base import Response
 from bot import fsm
 from bot.services import teams as teams_module
 from bot.services.teams import PORTRAIT_CACHE_SIZE, TeamsService
+from bot.telegram import leads as leads_module
+from bot.telegram.leads import LeadChecker
 from bot.telegram.warm import USED_METHODS, keep_response_types
 from content import Content
-from handlers import leads as leads_module
-from handlers import teams as teams_handlers
-from handlers.leads import LeadChecker
+from handlers import setup_routers
 from storage.repo import fsm as fsm_repo
 from tests.unit.conftest import FakeClock
 
@@ -152,10 +152,10 @@ def _sync_filters(router: Router) -> list[str]:
     return found
 
 
-def test_teams_router_runs_no_filter_in_a_thread() -> None:
+def test_no_router_runs_a_filter_in_a_thread() -> None:
     """aiogram runs a sync filter (a bare ``State``, a magic ``F``) through a worker thread
     for every update that reaches it."""
-    assert _sync_filters(teams_handlers.setup()) == []
+    assert _sync_filters(setup_routers()) == []
 
 
 def test_response_classes_are_kept_alive() -> None:

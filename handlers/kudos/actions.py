@@ -1,0 +1,94 @@
+"""The giver's buttons under a recorded kudos: undo (the whole batch) and fixing the quality,
+within the undo window; the receivers' messages follow through the ledger."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Bot, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.i18n import Translator
+from bot.services.kudos import KudosService
+from bot.services.teams import TeamsService
+from handlers.callbacks import KudosFix, KudosRequality, KudosUndo
+from handlers.keyboards import kudos_actions, kudos_requality
+from handlers.kudos.notifier import KudosNotifier
+
+
+async def undo(
+    query: CallbackQuery,
+    callback_data: KudosUndo,
+    bot: Bot,
+    teams: TeamsService,
+    kudos: KudosService,
+    notifier: KudosNotifier,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    undone = await kudos.undo(callback_data.kudos_id, query.from_user.id)
+    callback_answer.text = i18n.t("kudos.undo_done")
+    team = await teams.by_id(undone[0].team_id)
+    in_group = query.message is not None and query.message.chat.id == team.chat_id
+    shown = notifier.team_i18n(team) if in_group else i18n
+    text = shown.t("kudos.undone", giver=escape(query.from_user.full_name))
+    if query.message is not None:
+        await bot.edit_message_text(
+            chat_id=query.message.chat.id, message_id=query.message.message_id, text=text
+        )
+    # the receivers' messages and a private-flow announcement: withdrawn by the ledger
+
+
+async def fix(
+    query: CallbackQuery,
+    callback_data: KudosFix,
+    bot: Bot,
+    teams: TeamsService,
+    kudos: KudosService,
+    i18n: Translator,
+) -> None:
+    existing = await kudos.editable(callback_data.kudos_id, query.from_user.id)
+    team = await teams.by_id(existing.team_id)
+    qualities = await kudos.qualities_for(team)
+    if query.message is not None:
+        await bot.edit_message_reply_markup(
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+            reply_markup=kudos_requality(existing.id, qualities, i18n),
+        )
+
+
+async def requality(
+    query: CallbackQuery,
+    callback_data: KudosRequality,
+    bot: Bot,
+    teams: TeamsService,
+    kudos: KudosService,
+    notifier: KudosNotifier,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    updated = await kudos.change_quality(
+        callback_data.kudos_id, query.from_user.id, callback_data.quality
+    )
+    callback_answer.text = i18n.t("kudos.quality_changed")
+    team = await teams.by_id(updated.team_id)
+    if query.message is None:
+        return
+    shown = notifier.team_i18n(team) if query.message.chat.id == team.chat_id else i18n
+    text = await notifier.card(team, [updated], shown) if team.announce else None
+    await bot.edit_message_text(
+        chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        text=text or shown.t("kudos.recorded"),
+        reply_markup=kudos_actions(updated.id, shown),
+    )
+
+
+def setup() -> Router:
+    router = Router(name="kudos.actions")
+    router.callback_query.register(undo, KudosUndo.filter())
+    router.callback_query.register(fix, KudosFix.filter())
+    router.callback_query.register(requality, KudosRequality.filter())
+    return router

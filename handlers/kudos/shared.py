@@ -1,0 +1,112 @@
+"""What the kudos routers share: reading a /kudos command, and recording a kudos with its
+reply (the card in the team chat, or the receipt in private)."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Bot
+from aiogram.types import Message, User
+
+from bot.i18n import Translator
+from bot.services.kudos import Given, KudosService
+from bot.services.teams import PortraitQuality, Team
+from handlers.keyboards import join_team, kudos_actions
+from handlers.kudos.notifier import KudosNotifier
+
+USERNAME = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
+TAG = re.compile(r"(?<![\w#])#([\w-]{3,40})")
+
+
+async def reply_with_join_link(
+    message: Message, bot: Bot, team: Team, text: str, i18n: Translator
+) -> None:
+    """A refusal that offers the colleague the way into the team."""
+    me = await bot.me()
+    await message.reply(
+        text, reply_markup=join_team(team.id, me.username or "", team.join_code, i18n)
+    )
+
+
+def parse_kudos(message: Message, args: str) -> tuple[list[str], list[User], str, str | None]:
+    """(@usernames, users from text mentions, the reason, the #tag) of a /kudos command."""
+    usernames = USERNAME.findall(args)
+    tags = TAG.findall(args)
+    mentioned: list[User] = []
+    reason = args
+    for entity in message.entities or []:
+        if entity.type == "text_mention" and entity.user is not None:
+            mentioned.append(entity.user)
+            reason = reason.replace(entity.extract_from(message.text or ""), " ")
+    reason = USERNAME.sub(" ", reason)
+    tag = tags[0] if tags else None
+    if tag is not None:
+        reason = reason.replace(f"#{tag}", " ")
+    return usernames, mentioned, " ".join(reason.split()), tag
+
+
+async def _say_duplicate(
+    bot: Bot, i18n: Translator, edit: Message | None, chat_id: int | None, message_id: int | None
+) -> None:
+    if edit is not None:
+        await bot.edit_message_text(
+            chat_id=edit.chat.id, message_id=edit.message_id, text=i18n.t("kudos.duplicate")
+        )
+    elif chat_id is not None:
+        await bot.send_message(
+            chat_id,
+            i18n.t("kudos.duplicate"),
+            reply_to_message_id=message_id,
+            allow_sending_without_reply=True,
+        )
+
+
+async def record_and_announce(
+    *,
+    bot: Bot,
+    team: Team,
+    giver_id: int,
+    receiver_ids: list[int],
+    quality: PortraitQuality,
+    reason: str,
+    chat_id: int | None,
+    message_id: int | None,
+    kudos: KudosService,
+    notifier: KudosNotifier,
+    i18n: Translator,
+    edit: Message | None = None,
+) -> Given:
+    """Record the kudos, tell the receivers, show the result in the team chat.
+
+    What is shown in the team chat is in the chat's language; a receipt in private is in the
+    giver's (``i18n``)."""
+    if edit is not None or chat_id == team.chat_id:
+        i18n = notifier.team_i18n(team)
+    given = await kudos.give(
+        team, giver_id, receiver_ids, quality.id, reason, chat_id=chat_id, message_id=message_id
+    )
+    if not given.kudos:
+        await _say_duplicate(bot, i18n, edit, chat_id, message_id)
+        return given
+    left = i18n.t("kudos.left_today", left=given.remaining, budget=given.budget)
+    people = await notifier.people(team, given.kudos)
+    if team.announce:
+        text = await notifier.card(team, given.kudos, i18n, people) + "\n\n<i>" + left + "</i>"
+    else:
+        text = i18n.t("kudos.recorded") + " " + left
+    markup = kudos_actions(given.kudos[0].id, i18n)
+    if edit is not None:
+        await bot.edit_message_text(
+            chat_id=edit.chat.id, message_id=edit.message_id, text=text, reply_markup=markup
+        )
+    elif chat_id == team.chat_id:
+        await bot.send_message(
+            team.chat_id,
+            text,
+            reply_markup=markup,
+            reply_to_message_id=message_id,
+            allow_sending_without_reply=True,
+        )
+    else:  # given in private: the receipt here; the ledger announces it in the team chat
+        await bot.send_message(giver_id, text, reply_markup=markup)
+    return given

@@ -1,0 +1,175 @@
+"""The leads' /portrait: catalogue qualities switched on and off by category, the team's own
+skills added (asked in private) and removed."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.i18n import Translator
+from bot.services.errors import DomainError
+from bot.services.teams import Team, TeamsService
+from bot.services.users import UsersService
+from bot.telegram.leads import LeadChecker
+from content import Content
+from handlers.callbacks import PortraitAdd, PortraitRemove, PortraitToggle, PortraitView
+from handlers.filters import ButtonTeam, IsLead, PrivateChat, TeamHere, TextInput
+from handlers.keyboards import portrait_category, portrait_root
+from handlers.states import AddSkill
+from handlers.teams.shared import ask_in_private, portrait_text, start_private_flow
+
+NAME_LENGTH = (2, 40)
+
+
+def _root(team: Team, content: Content, i18n: Translator) -> InlineKeyboardMarkup:
+    categories = [(c.id, c.title.get(i18n.code)) for c in content.categories]
+    return portrait_root(team.id, categories, i18n)
+
+
+async def portrait(message: Message, team: Team, content: Content, i18n: Translator) -> None:
+    await message.answer(portrait_text(team, i18n), reply_markup=_root(team, content, i18n))
+
+
+async def _show_category(
+    query: CallbackQuery,
+    bot: Bot,
+    team: Team,
+    category: str,
+    teams: TeamsService,
+    content: Content,
+    i18n: Translator,
+) -> None:
+    assert query.message is not None
+    if not category:
+        text, markup = portrait_text(team, i18n), _root(team, content, i18n)
+    else:
+        cat = next((c for c in content.categories if c.id == category), None)
+        if cat is None:
+            raise DomainError("errors.stale_button")
+        qualities = [q for q in await teams.portrait(team) if q.category == category]
+        text = i18n.t(
+            "portrait.category",
+            category=escape(cat.title.get(i18n.code)),
+            about=escape(cat.about.get(i18n.code)),
+        )
+        markup = portrait_category(team.id, qualities, i18n)
+    await bot.edit_message_text(
+        chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        text=text,
+        reply_markup=markup,
+    )
+
+
+async def portrait_view(
+    query: CallbackQuery,
+    callback_data: PortraitView,
+    bot: Bot,
+    team: Team,
+    teams: TeamsService,
+    content: Content,
+    i18n: Translator,
+) -> None:
+    await _show_category(query, bot, team, callback_data.category, teams, content, i18n)
+
+
+async def portrait_toggle(
+    query: CallbackQuery,
+    callback_data: PortraitToggle,
+    bot: Bot,
+    team: Team,
+    teams: TeamsService,
+    content: Content,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    quality = await teams.toggle(team, callback_data.quality)
+    key = "portrait.on" if quality.enabled else "portrait.off"
+    callback_answer.text = i18n.t(key, name=quality.name(i18n.code))
+    await _show_category(query, bot, team, quality.category, teams, content, i18n)
+
+
+async def portrait_remove(
+    query: CallbackQuery,
+    callback_data: PortraitRemove,
+    bot: Bot,
+    team: Team,
+    teams: TeamsService,
+    content: Content,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    await teams.remove_custom(team, callback_data.quality)
+    callback_answer.text = i18n.t("portrait.removed")
+    await _show_category(query, bot, team, "skills", teams, content, i18n)
+
+
+async def portrait_add(
+    query: CallbackQuery,
+    bot: Bot,
+    team: Team,
+    state: FSMContext,
+    users: UsersService,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    # typed input works only in private (in groups the bot sees commands only)
+    question = i18n.t("portrait.ask_name")
+    if await ask_in_private(bot, users, query.from_user.id, question, callback_answer):
+        await start_private_flow(bot, state, query.from_user.id, AddSkill.name, team)
+
+
+async def skill_name(message: Message, state: FSMContext, i18n: Translator) -> None:
+    name = " ".join((message.text or "").split())
+    low, high = NAME_LENGTH
+    if not low <= len(name) <= high:
+        await message.answer(i18n.t("portrait.bad_name", low=low, high=high))
+        return
+    await state.update_data(name=name)
+    await state.set_state(AddSkill.meaning)
+    await message.answer(i18n.t("portrait.ask_meaning"))
+
+
+async def skill_meaning(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    teams: TeamsService,
+    leads: LeadChecker,
+    i18n: Translator,
+) -> None:
+    data = await state.get_data()
+    team = await teams.by_id(int(data["team_id"]))
+    assert message.from_user is not None
+    if not await leads.is_lead(bot, team, message.from_user.id):
+        await state.clear()
+        raise DomainError("teams.not_lead")
+    try:
+        added = await teams.add_custom(team, str(data["name"]), message.text or "")
+    except DomainError as refusal:
+        if refusal.key == "portrait.bad_meaning":
+            await message.answer(i18n.t(refusal.key, **refusal.values))
+            return
+        await state.clear()
+        raise
+    await state.clear()
+    await message.answer(i18n.t("portrait.added", name=escape(added.name(i18n.code))))
+
+
+def setup() -> Router:
+    router = Router(name="teams.portrait")
+    router.message.register(portrait, Command("portrait"), TeamHere(), IsLead())
+    lead_button = (ButtonTeam(), IsLead())
+    router.callback_query.register(portrait_view, PortraitView.filter(), *lead_button)
+    router.callback_query.register(portrait_toggle, PortraitToggle.filter(), *lead_button)
+    router.callback_query.register(portrait_remove, PortraitRemove.filter(), *lead_button)
+    router.callback_query.register(portrait_add, PortraitAdd.filter(), *lead_button)
+    text_in_private = (PrivateChat(), TextInput())
+    router.message.register(skill_name, StateFilter(AddSkill.name), *text_in_private)
+    router.message.register(skill_meaning, StateFilter(AddSkill.meaning), *text_in_private)
+    return router
