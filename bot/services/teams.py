@@ -52,9 +52,16 @@ class PortraitQuality:
     meaning_en: str
     enabled: bool
     custom: bool
+    #: a shorter text for buttons (the catalogue's long names), else the name
+    label_ru: str = ""
+    label_en: str = ""
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_ru
+
+    def button(self, locale: str) -> str:
+        label = self.label_en if locale == "en" else self.label_ru
+        return label or self.name(locale)
 
     def meaning(self, locale: str) -> str:
         return self.meaning_en if locale == "en" else self.meaning_ru
@@ -256,6 +263,8 @@ class TeamsService:
                     q.meaning.en,
                     enabled,
                     False,
+                    q.button("ru"),
+                    q.button("en"),
                 )
             )
         customs = sorted(

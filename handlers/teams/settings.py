@@ -58,6 +58,9 @@ async def settings_press(
         if await ask_in_private(bot, users, query.from_user.id, question, callback_answer):
             await start_private_flow(bot, state, query.from_user.id, SetTimezone.name, team)
         return
+    if callback_data.action is SettingsAction.BUDGET_SHOW:
+        callback_answer.text = i18n.t("settings.budget", n=team.kudos_budget)
+        return
     team = await _changed(team, callback_data.action, teams)
     callback_answer.text = i18n.t("settings.saved")
     assert query.message is not None
