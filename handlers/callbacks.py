@@ -57,6 +57,7 @@ class SettingsAction(StrEnum):
     TIMEZONE = "tz"
     BUDGET_DOWN = "b-"
     BUDGET_UP = "b+"
+    BUDGET_SHOW = "b="  # the value between ➖ and ➕: shows it, changes nothing
     ANNOUNCE = "an"
     BIRTHDAYS = "bd"
     DIGEST = "dg"

@@ -72,20 +72,16 @@ def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKey
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
-def join_team(team_id: int, bot_username: str, code: str, i18n: Translator) -> InlineKeyboardMarkup:
+def join_team(team_id: int, i18n: Translator) -> InlineKeyboardMarkup:
+    """One «join» button: a colleague who never started the bot is sent to the private chat by
+    the button's answer (its Start finishes the joining), so no second button is needed."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(
                     text=i18n.t("teams.join"), callback_data=TeamJoin(team_id=team_id).pack()
                 )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("start.open_private"),
-                    url=f"https://t.me/{bot_username}?start=team_{code}",
-                )
-            ],
+            ]
         ]
     )
 
@@ -130,7 +126,7 @@ def portrait_category(
     lang = i18n.code
     toggles = [
         InlineKeyboardButton(
-            text=("✅ " if q.enabled else "▫️ ") + q.name(lang)[:50],
+            text=("✅ " if q.enabled else "▫️ ") + q.button(lang)[:50],
             callback_data=PortraitToggle(team_id=team_id, quality=q.id).pack(),
         )
         for q in qualities
@@ -139,7 +135,7 @@ def portrait_category(
     keyboard.extend(
         [
             InlineKeyboardButton(
-                text=i18n.t("portrait.remove", name=q.name(lang)[:50]),
+                text=i18n.t("portrait.remove", name=q.button(lang)[:50]),
                 callback_data=PortraitRemove(team_id=team_id, quality=q.id).pack(),
             )
         ]
@@ -170,7 +166,7 @@ def team_settings(team: Team, i18n: Translator) -> InlineKeyboardMarkup:
             [button(i18n.t("settings.timezone"), SettingsAction.TIMEZONE)],
             [
                 button("➖", SettingsAction.BUDGET_DOWN),
-                button(i18n.t("settings.budget", n=team.kudos_budget), SettingsAction.BUDGET_UP),
+                button(i18n.t("settings.budget", n=team.kudos_budget), SettingsAction.BUDGET_SHOW),
                 button("➕", SettingsAction.BUDGET_UP),
             ],
             [
@@ -194,7 +190,7 @@ def kudos_qualities(
 ) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            text=q.name(i18n.code)[:40],
+            text=q.button(i18n.code)[:40],
             callback_data=KudosQuality(draft=draft, quality=q.id).pack(),
         )
         for q in qualities
@@ -215,7 +211,7 @@ def kudos_requality(
 ) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            text=q.name(i18n.code)[:40],
+            text=q.button(i18n.code)[:40],
             callback_data=KudosRequality(kudos_id=kudos_id, quality=q.id).pack(),
         )
         for q in qualities

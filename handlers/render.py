@@ -8,15 +8,17 @@ from html import escape
 
 from bot.i18n import Translator
 from content import Content, Tip
+from content.models import CREDIT_KEYS
 
 
 def tip_card(tip: Tip, content: Content, i18n: Translator) -> str:
     lang = i18n.code
+    source = escape(content.source(tip.source).title.get(lang))
     card = i18n.t(
-        "tips.card",
+        "tips.card_credited",
         title=escape(tip.title.get(lang)),
         body=escape(tip.body.get(lang)),
-        source=escape(content.source(tip.source).title.get(lang)),
+        credit=i18n.t(CREDIT_KEYS[tip.credit], source=source),
     )
     quality = content.quality(tip.quality) if tip.quality else None
     if quality is not None:

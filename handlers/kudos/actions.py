@@ -3,8 +3,6 @@ within the undo window; the receivers' messages follow through the ledger."""
 
 from __future__ import annotations
 
-from html import escape
-
 from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -14,7 +12,7 @@ from bot.services.kudos import KudosService
 from bot.services.teams import TeamsService
 from handlers.callbacks import KudosFix, KudosRequality, KudosUndo
 from handlers.keyboards import kudos_actions, kudos_requality
-from handlers.kudos.notifier import KudosNotifier
+from handlers.kudos.notifier import KudosNotifier, full_name
 
 
 async def undo(
@@ -32,7 +30,8 @@ async def undo(
     team = await teams.by_id(undone[0].team_id)
     in_group = query.message is not None and query.message.chat.id == team.chat_id
     shown = notifier.team_i18n(team) if in_group else i18n
-    text = shown.t("kudos.undone", giver=escape(query.from_user.full_name))
+    giver = full_name(query.from_user.first_name, query.from_user.last_name, shown)
+    text = shown.t("kudos.undone", giver=giver)
     if query.message is not None:
         await bot.edit_message_text(
             chat_id=query.message.chat.id, message_id=query.message.message_id, text=text
