@@ -72,20 +72,16 @@ def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKey
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
-def join_team(team_id: int, bot_username: str, code: str, i18n: Translator) -> InlineKeyboardMarkup:
+def join_team(team_id: int, i18n: Translator) -> InlineKeyboardMarkup:
+    """One «join» button: a colleague who never started the bot is sent to the private chat by
+    the button's answer (its Start finishes the joining), so no second button is needed."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(
                     text=i18n.t("teams.join"), callback_data=TeamJoin(team_id=team_id).pack()
                 )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("start.open_private"),
-                    url=f"https://t.me/{bot_username}?start=team_{code}",
-                )
-            ],
+            ]
         ]
     )
 

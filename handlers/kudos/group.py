@@ -49,7 +49,7 @@ async def _resolve_ids(
         member = await teams.member_by_username(team, username)
         if member is None:
             text = i18n.t("kudos.unknown_username", username=escape("@" + username))
-            await reply_with_join_link(message, bot, team, text, i18n)
+            await reply_with_join_link(message, team, text, i18n)
             return None
         ids.append(member.user_id)
     return ids
@@ -64,7 +64,7 @@ async def _receivers_checked(
     except DomainError as refusal:
         if refusal.key != "kudos.receiver_not_member":
             raise
-        await reply_with_join_link(message, bot, team, i18n.t(refusal.key), i18n)
+        await reply_with_join_link(message, team, i18n.t(refusal.key), i18n)
         return False
     return True
 

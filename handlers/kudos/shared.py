@@ -6,26 +6,21 @@ from __future__ import annotations
 import re
 
 from aiogram import Bot
-from aiogram.types import Message, User
+from aiogram.types import InlineKeyboardMarkup, Message, User
 
 from bot.i18n import Translator
 from bot.services.kudos import Given, KudosService
 from bot.services.teams import PortraitQuality, Team
 from handlers.keyboards import join_team, kudos_actions
-from handlers.kudos.notifier import KudosNotifier
+from handlers.kudos.notifier import KudosNotifier, member_name
 
 USERNAME = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 TAG = re.compile(r"(?<![\w#])#([\w-]{3,40})")
 
 
-async def reply_with_join_link(
-    message: Message, bot: Bot, team: Team, text: str, i18n: Translator
-) -> None:
+async def reply_with_join_link(message: Message, team: Team, text: str, i18n: Translator) -> None:
     """A refusal that offers the colleague the way into the team."""
-    me = await bot.me()
-    await message.reply(
-        text, reply_markup=join_team(team.id, me.username or "", team.join_code, i18n)
-    )
+    await message.reply(text, reply_markup=join_team(team.id, i18n))
 
 
 def parse_kudos(message: Message, args: str) -> tuple[list[str], list[User], str, str | None]:
@@ -76,37 +71,64 @@ async def record_and_announce(
     i18n: Translator,
     edit: Message | None = None,
 ) -> Given:
-    """Record the kudos, tell the receivers, show the result in the team chat.
-
-    What is shown in the team chat is in the chat's language; a receipt in private is in the
-    giver's (``i18n``)."""
-    if edit is not None or chat_id == team.chat_id:
-        i18n = notifier.team_i18n(team)
+    """Record the kudos (the receivers' messages are queued with it) and show the result:
+    the card in the team chat, in the chat's language, when announcements are on; otherwise
+    a receipt to the giver in private, in the giver's language (``i18n``)."""
+    in_group = edit is not None or chat_id == team.chat_id
+    shown = notifier.team_i18n(team) if in_group and team.announce else i18n
     given = await kudos.give(
         team, giver_id, receiver_ids, quality.id, reason, chat_id=chat_id, message_id=message_id
     )
     if not given.kudos:
-        await _say_duplicate(bot, i18n, edit, chat_id, message_id)
+        await _say_duplicate(
+            bot, notifier.team_i18n(team) if in_group else i18n, edit, chat_id, message_id
+        )
         return given
-    left = i18n.t("kudos.left_today", left=given.remaining, budget=given.budget)
     people = await notifier.people(team, given.kudos)
+    left = shown.t("kudos.left_today", left=given.remaining, budget=given.budget)
+    waiting = [
+        member_name(member, shown)
+        for k in given.kudos
+        if (member := people.get(k.receiver_id or 0)) is not None and not member.reachable
+    ]
+    extra = "\n" + shown.t("kudos.waiting_start", names=", ".join(waiting)) if waiting else ""
+    markup = kudos_actions(given.kudos[0].id, shown)
+    giver = people.get(giver_id)
     if team.announce:
-        text = await notifier.card(team, given.kudos, i18n, people) + "\n\n<i>" + left + "</i>"
+        card = await notifier.card(team, given.kudos, shown, people)
+        text = card + "\n\n<i>" + left + "</i>" + extra
     else:
-        text = i18n.t("kudos.recorded") + " " + left
-    markup = kudos_actions(given.kudos[0].id, i18n)
+        key = "kudos.recorded_here" if in_group else "kudos.recorded"
+        text = shown.t(key) + " " + left + extra
+    if in_group and (team.announce or giver is None or not giver.reachable):
+        # the card; or, with announcements off and no private chat to say it in, a reply
+        await _show_in_group(bot, team, text, markup, edit, message_id)
+        return given
+    if edit is not None:  # announcements off: the draft's buttons leave the group
+        await bot.delete_message(edit.chat.id, edit.message_id)
+    # given in private, or announcements off: the receipt goes to the giver; a private-flow
+    # kudos is announced in the team chat by the ledger
+    await bot.send_message(giver_id, text, reply_markup=markup)
+    return given
+
+
+async def _show_in_group(
+    bot: Bot,
+    team: Team,
+    text: str,
+    markup: InlineKeyboardMarkup,
+    edit: Message | None,
+    message_id: int | None,
+) -> None:
     if edit is not None:
         await bot.edit_message_text(
             chat_id=edit.chat.id, message_id=edit.message_id, text=text, reply_markup=markup
         )
-    elif chat_id == team.chat_id:
-        await bot.send_message(
-            team.chat_id,
-            text,
-            reply_markup=markup,
-            reply_to_message_id=message_id,
-            allow_sending_without_reply=True,
-        )
-    else:  # given in private: the receipt here; the ledger announces it in the team chat
-        await bot.send_message(giver_id, text, reply_markup=markup)
-    return given
+        return
+    await bot.send_message(
+        team.chat_id,
+        text,
+        reply_markup=markup,
+        reply_to_message_id=message_id,
+        allow_sending_without_reply=True,
+    )

@@ -15,6 +15,7 @@ from aiogram.filters import (
     CommandObject,
     CommandStart,
 )
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
@@ -24,8 +25,8 @@ from bot.services.teams import Team, TeamsService
 from bot.services.users import UsersService
 from handlers.callbacks import TeamJoin, TeamPick
 from handlers.filters import ButtonTeam, GroupChat, HasField, IsLead, PrivateChat, TeamHere
-from handlers.keyboards import pick_team
-from handlers.teams.shared import PendingKudos, greet_group, person
+from handlers.keyboards import join_team, pick_team
+from handlers.teams.shared import ASK_PAYLOAD, PendingKudos, ask_waiting, greet_group, person
 
 log = logging.getLogger("handlers.teams")
 
@@ -34,12 +35,28 @@ log = logging.getLogger("handlers.teams")
 
 
 async def bot_added(
-    event: ChatMemberUpdated, bot: Bot, teams: TeamsService, translations: Translations
+    event: ChatMemberUpdated,
+    bot: Bot,
+    teams: TeamsService,
+    users: UsersService,
+    translations: Translations,
 ) -> None:
     adder = translations.for_language(event.from_user.language_code)
     team, _ = await teams.bot_added(event.chat.id, event.chat.title or "", adder.code)
     log.info("bot added to %s (team %s)", event.chat.id, team.id)
-    await greet_group(bot, team, translations.get(team.locale))
+    shown = translations.get(team.locale)
+    row = await users.get(event.from_user.id)
+    if row is None or not row.reachable or event.from_user.is_bot:
+        # the one who added the bot is asked too: joining needs Start in private
+        name = escape(event.from_user.first_name)
+        await greet_group(bot, team, shown, shown.t("teams.greeting_adder", name=name))
+        return
+    await greet_group(bot, team, shown)
+    # the one who added the bot has started it: a member at once
+    if await teams.join(team, person(event.from_user)):
+        await bot.send_message(
+            event.from_user.id, adder.t("teams.joined_private", title=escape(team.title))
+        )
 
 
 async def bot_removed(event: ChatMemberUpdated, teams: TeamsService) -> None:
@@ -63,14 +80,29 @@ async def member_left(message: Message, teams: TeamsService) -> None:
 async def members_joined(
     message: Message, bot: Bot, teams: TeamsService, translations: Translations
 ) -> None:
+    """Newcomers get one short line with the join button (not the whole greeting again)."""
     team = await teams.by_chat(message.chat.id)
     people = [u for u in message.new_chat_members or [] if not u.is_bot]
     if team is None or not people:
         return
-    await greet_group(bot, team, translations.get(team.locale))
+    shown = translations.get(team.locale)
+    names = ", ".join(escape(u.full_name) for u in people[:10])
+    await bot.send_message(
+        team.chat_id,
+        shown.t("teams.welcome_new", names=names, title=escape(team.title)),
+        reply_markup=join_team(team.id, shown),
+    )
 
 
 # --- joining ----------------------------------------------------------------------------------
+
+
+def _joined_text(team: Team, before: Team | None, i18n: Translator) -> str:
+    """The private welcome; it says so when the team private commands use has changed."""
+    text = i18n.t("teams.joined_private", title=escape(team.title))
+    if before is not None and before.id != team.id:
+        text += "\n" + i18n.t("teams.now_current", title=escape(team.title))
+    return text
 
 
 async def join_button(
@@ -85,23 +117,24 @@ async def join_button(
     if query.message is None or query.message.chat.id != team.chat_id:
         raise DomainError("errors.stale_button")
     row = await users.get(query.from_user.id)
+    before = await teams.current_team(query.from_user.id)
+    new = await teams.join(team, person(query.from_user))
     if row is None or not row.reachable:
-        # Telegram lets a bot write only to users who started it: open the private chat,
-        # whose Start button sends the deep link that joins and welcomes them
+        # a member now (kudos to them wait); Telegram lets a bot write only to users who
+        # started it: open the private chat, whose Start welcomes them
         me = await bot.me()
         callback_answer.url = f"https://t.me/{me.username}?start=team_{team.join_code}"
         return
-    new = await teams.join(team, person(query.from_user))
     callback_answer.text = i18n.t("teams.joined" if new else "teams.already", title=team.title)
     if new:
-        await bot.send_message(
-            query.from_user.id, i18n.t("teams.joined_private", title=escape(team.title))
-        )
+        text = _joined_text(team, before, i18n)
+        await bot.send_message(query.from_user.id, text)
 
 
 async def start_with_link(
     message: Message,
     command: CommandObject,
+    state: FSMContext,
     notifier: PendingKudos,
     teams: TeamsService,
     users: UsersService,
@@ -110,18 +143,27 @@ async def start_with_link(
     payload = command.args or ""
     assert message.from_user is not None
     who = person(message.from_user)
+    row = await users.get(who.id)
+    was_started = row is not None and row.reachable
     await users.started(who)
     if not payload.startswith("team_"):
         await message.answer(i18n.t("start.private", name=escape(who.first_name)))
+        if payload == ASK_PAYLOAD and (question := await ask_waiting(state, i18n)):
+            await message.answer(question)
+        await notifier.deliver_pending(who.id, i18n)
         return
     team = await teams.by_code(payload.removeprefix("team_"))
     if team is None:
         await message.answer(i18n.t("teams.bad_link"))
         return
+    before = await teams.current_team(who.id)
     new = await teams.join(team, who)
-    key = "teams.joined_private" if new else "teams.already"
-    await message.answer(i18n.t(key, title=escape(team.title)))
-    await notifier.deliver_pending(message.from_user.id, i18n)
+    if new or not was_started:  # joined now, or by the group's button before this Start
+        text = _joined_text(team, before, i18n)
+    else:
+        text = i18n.t("teams.already", title=escape(team.title))
+    await message.answer(text)
+    await notifier.deliver_pending(who.id, i18n)
 
 
 # --- /team, /leave, /promote ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from handlers.callbacks import PortraitAdd, PortraitRemove, PortraitToggle, Port
 from handlers.filters import ButtonTeam, IsLead, PrivateChat, TeamHere, TextInput
 from handlers.keyboards import portrait_category, portrait_root
 from handlers.states import AddSkill
-from handlers.teams.shared import ask_in_private, portrait_text, start_private_flow
+from handlers.teams.shared import Question, ask_in_private, portrait_text
 
 NAME_LENGTH = (2, 40)
 
@@ -119,9 +119,8 @@ async def portrait_add(
     callback_answer: CallbackAnswer,
 ) -> None:
     # typed input works only in private (in groups the bot sees commands only)
-    question = i18n.t("portrait.ask_name")
-    if await ask_in_private(bot, users, query.from_user.id, question, callback_answer):
-        await start_private_flow(bot, state, query.from_user.id, AddSkill.name, team)
+    question = Question(query.from_user.id, team, "portrait.ask_name", AddSkill.name)
+    await ask_in_private(bot, users, state, question, callback_answer, i18n)
 
 
 async def skill_name(message: Message, state: FSMContext, i18n: Translator) -> None:

@@ -20,7 +20,7 @@ from handlers.callbacks import SettingsAction, TeamSettings
 from handlers.filters import ButtonTeam, IsLead, PrivateChat, TeamHere, TextInput
 from handlers.keyboards import team_settings
 from handlers.states import SetTimezone
-from handlers.teams.shared import ask_in_private, settings_text, start_private_flow
+from handlers.teams.shared import Question, ask_in_private, settings_text
 
 FLAGS = {
     SettingsAction.ANNOUNCE: "announce",
@@ -54,9 +54,11 @@ async def settings_press(
     callback_answer: CallbackAnswer,
 ) -> None:
     if callback_data.action is SettingsAction.TIMEZONE:
-        question = i18n.t("settings.ask_timezone")
-        if await ask_in_private(bot, users, query.from_user.id, question, callback_answer):
-            await start_private_flow(bot, state, query.from_user.id, SetTimezone.name, team)
+        question = Question(query.from_user.id, team, "settings.ask_timezone", SetTimezone.name)
+        await ask_in_private(bot, users, state, question, callback_answer, i18n)
+        return
+    if callback_data.action is SettingsAction.BUDGET_SHOW:
+        callback_answer.text = i18n.t("settings.budget", n=team.kudos_budget)
         return
     if callback_data.action is SettingsAction.BUDGET_SHOW:
         callback_answer.text = i18n.t("settings.budget", n=team.kudos_budget)

@@ -3,6 +3,7 @@ the group greeting, the texts of the portrait and settings panels."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from typing import Protocol
 
@@ -18,6 +19,17 @@ from bot.i18n import Translator
 from bot.services.teams import Team
 from bot.services.users import Person, UsersService
 from handlers.keyboards import join_team
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question a lead's button asks in private: its text key and the flow that takes the
+    typed answer."""
+
+    user_id: int
+    team: Team
+    key: str
+    state: State
 
 
 class PendingKudos(Protocol):
@@ -38,40 +50,51 @@ def private_key(bot: Bot, user_id: int) -> StorageKey:
     return StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id)
 
 
-async def greet_group(bot: Bot, team: Team, i18n: Translator) -> None:
-    me = await bot.me()
+async def greet_group(bot: Bot, team: Team, i18n: Translator, extra: str = "") -> None:
+    text = i18n.t("teams.greeting", title=escape(team.title))
     await bot.send_message(
         team.chat_id,
-        i18n.t("teams.greeting", title=escape(team.title)),
-        reply_markup=join_team(team.id, me.username or "", team.join_code, i18n),
+        text + ("\n\n" + extra if extra else ""),
+        reply_markup=join_team(team.id, i18n),
     )
 
 
+#: the deep link that opens the private chat with a question waiting in it
+ASK_PAYLOAD = "ask"
+
+
 async def ask_in_private(
-    bot: Bot, users: UsersService, user_id: int, question: str, answer: CallbackAnswer
-) -> bool:
-    """Ask a question in the user's private chat (typed answers work only there). A user who
-    never started the bot is sent to it instead: the callback answer opens the chat."""
-    row = await users.get(user_id)
+    bot: Bot,
+    users: UsersService,
+    state: FSMContext,
+    question: Question,
+    answer: CallbackAnswer,
+    i18n: Translator,
+) -> None:
+    """Ask a question in the user's private chat (typed answers work only there), its flow
+    set there first. A user who never started the bot is sent to it instead (the callback
+    answer opens the chat); its Start asks the question waiting (``ask_waiting``)."""
+    flow = FSMContext(storage=state.storage, key=private_key(bot, question.user_id))
+    await flow.set_state(question.state)
+    await flow.set_data({"team_id": question.team.id, "question": question.key})
+    row = await users.get(question.user_id)
     if row is not None and row.reachable:
         try:
-            await bot.send_message(user_id, question)
+            await bot.send_message(question.user_id, i18n.t(question.key))
         except TelegramForbiddenError:
-            await users.blocked(user_id)
+            await users.blocked(question.user_id)
         else:
-            return True
+            return
     me = await bot.me()
-    answer.url = f"https://t.me/{me.username}?start=ask"
-    return False
+    answer.url = f"https://t.me/{me.username}?start={ASK_PAYLOAD}"
 
 
-async def start_private_flow(
-    bot: Bot, state: FSMContext, user_id: int, flow_state: State, team: Team
-) -> None:
-    """Put the user's private chat into a flow about ``team`` (pressed from a group)."""
-    flow = FSMContext(storage=state.storage, key=private_key(bot, user_id))
-    await flow.set_state(flow_state)
-    await flow.set_data({"team_id": team.id})
+async def ask_waiting(state: FSMContext, i18n: Translator) -> str | None:
+    """The question a flow set by ``ask_in_private`` waits to ask, if any."""
+    if await state.get_state() is None:
+        return None
+    key = (await state.get_data()).get("question")
+    return i18n.t(str(key)) if key else None
 
 
 def portrait_text(team: Team, i18n: Translator) -> str:

@@ -51,6 +51,9 @@ async def team_with_group(
     group = tg.group(title, members=members, admins=admins)
     tg.add_bot_to_group(group, by=admins[0])
     greeting = await tg.next_bot_message(group)
+    if admins[0].started:  # the one who added the bot and had started it: a member at once
+        joined = await tg.next_bot_message(admins[0].private)
+        assert title in (joined.text or "")
     team = await teams_of(running).by_chat(group.id)
     assert team is not None
     return group, team, greeting
@@ -87,11 +90,11 @@ async def test_adding_the_bot_creates_a_team_and_greets_with_join_buttons(
     assert team.timezone == "Europe/Moscow"
     assert team.bot_present
     assert "«Поддержка L1»" in (greeting.text or "")
-    assert labels(greeting) == ["Вступить в команду", "Открыть чат с ботом"]
+    assert labels(greeting) == ["Вступить в команду"]  # one button: it opens the private chat
     assert button(greeting, "Вступить в команду").callback_data == f"tj1:{team.id}"
-    url = button(greeting, "Открыть чат с ботом").url
-    assert url == f"https://t.me/spasibot_bot?start=team_{team.join_code}"
-    assert await teams_of(running).members(team) == []  # adding the bot makes nobody a member
+    # the owner never started the bot: not a member yet, and the greeting tells them
+    assert await teams_of(running).members(team) == []
+    assert "Олег, и вы тоже" in (greeting.text or "")
 
 
 # --- 2. joining --------------------------------------------------------------------------
@@ -666,7 +669,10 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_team(
     assert after is not None
     assert after.id == before.id
     assert await teams_of(running).by_chat(group.id) is None
-    assert [m.user_id for m in await teams_of(running).members(after)] == [agent.id]
+    # the lead who added the bot (and had started it) and the agent who joined
+    assert sorted(m.user_id for m in await teams_of(running).members(after)) == sorted(
+        [lead.id, agent.id]
+    )
     agent.send("/top", chat=supergroup)  # the team answers in its new chat
     assert "Самые отмечаемые" in ((await tg.next_bot_message(supergroup)).text or "")
 
@@ -692,12 +698,11 @@ async def test_kudos_to_someone_outside_the_team_offers_the_way_in(
     running = await start_bot()
     lead, outsider = tg.user("Лида", language_code="ru"), tg.user("Гость", language_code="ru")
     await started(tg, lead)
-    group, team, greeting = await team_with_group(tg, running, "Команда", [lead, outsider], [lead])
-    await join_by_button(tg, lead, greeting)
+    group, team, _ = await team_with_group(tg, running, "Команда", [lead, outsider], [lead])
     said = outsider.send("помог с клиентом", chat=group)
     lead.send("/kudos спасибо за помощь #эмпатия", chat=group, reply_to=said)
     reply = await tg.next_bot_message(group)
     assert "не в команде" in (reply.text or "")
-    assert labels(reply) == ["Вступить в команду", "Открыть чат с ботом"]
+    assert labels(reply) == ["Вступить в команду"]
     board = await running.app.dp["kudos"].board(team, Period.ALL)
     assert board.total == 0
