@@ -13,7 +13,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translations, Translator
 from bot.services.deliveries import Ledger
-from bot.services.tips import TipsService, Vote
+from bot.services.tips import TipScore, TipsService, Vote
 from bot.settings import Settings
 from content import Content
 from handlers.callbacks import Rating, TipMore, TipRate
@@ -146,28 +146,34 @@ async def post_now(
     await message.answer(text)
 
 
+def _stats_lines(header: str, group: list[TipScore], i18n: Translator) -> list[str]:
+    lines = [i18n.t(header)]
+    lines.extend(
+        i18n.t(
+            "tips.stats_line",
+            title=tip_title(s.tip, i18n),
+            useful=s.useful,
+            not_for_me=s.not_for_me,
+        )
+        for s in group
+    )
+    return [*lines, ""]
+
+
 async def stats(message: Message, tips: TipsService, i18n: Translator) -> None:
-    scores = await tips.scores()
-    if not scores:
+    board = await tips.board(STATS_SIZE)
+    if not board.posted:
         await message.answer(i18n.t("tips.stats_empty"))
         return
-    lines = [i18n.t("tips.stats_header", posted=i18n.t("tips.count", n=len(scores))), ""]
-    best = scores[:STATS_SIZE]
-    worst = list(reversed(scores[STATS_SIZE:]))[:STATS_SIZE]
-    for header, group in (("tips.stats_best", best), ("tips.stats_worst", worst)):
-        if not group:
-            continue
-        lines.append(i18n.t(header))
-        lines.extend(
-            i18n.t(
-                "tips.stats_line",
-                title=tip_title(s.tip, i18n),
-                useful=s.useful,
-                not_for_me=s.not_for_me,
-            )
-            for s in group
-        )
-        lines.append("")
+    lines = [i18n.t("tips.stats_header", posted=i18n.t("tips.count", n=board.posted)), ""]
+    if not board.best and not board.worst:
+        lines.append(i18n.t("tips.stats_unrated"))
+    if board.best:
+        lines.extend(_stats_lines("tips.stats_best", board.best, i18n))
+    if board.worst:
+        lines.extend(_stats_lines("tips.stats_worst", board.worst, i18n))
+    elif board.best:
+        lines.extend([i18n.t("tips.stats_worst"), i18n.t("tips.stats_worst_none")])
     await message.answer("\n".join(lines).strip())
 
 

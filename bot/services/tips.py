@@ -19,6 +19,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import weakref
 from dataclasses import dataclass
@@ -72,9 +73,44 @@ class TipScore:
     not_for_me: int
 
     @property
+    def votes(self) -> int:
+        return self.useful + self.not_for_me
+
+    @property
     def score(self) -> float:
-        """Share of useful votes, pulled towards 1/2 when votes are few (Laplace smoothing)."""
-        return (self.useful + 1) / (self.useful + self.not_for_me + 2)
+        """How surely readers find it useful: the lower bound of the Wilson interval of the
+        share of useful votes (0 without votes; one 👍 is less sure than ten)."""
+        return _wilson(self.useful, self.votes)[0]
+
+    @property
+    def ceiling(self) -> float:
+        """The most the useful share can plausibly be: low only when many said «not for me»
+        (the upper bound of the same interval; 1 without votes)."""
+        return _wilson(self.useful, self.votes)[1]
+
+
+#: z for a 95 % interval
+_Z = 1.96
+
+
+def _wilson(successes: int, total: int) -> tuple[float, float]:
+    """The Wilson score interval of a share ``successes / total``."""
+    if total == 0:
+        return 0.0, 1.0
+    share = successes / total
+    z2 = _Z * _Z
+    centre = share + z2 / (2 * total)
+    spread = _Z * math.sqrt(share * (1 - share) / total + z2 / (4 * total * total))
+    return (centre - spread) / (1 + z2 / total), (centre + spread) / (1 + z2 / total)
+
+
+@dataclass(frozen=True, slots=True)
+class TipBoard:
+    """Rated tips: the best (more useful than not) and the worst (the rest), each surest first."""
+
+    posted: int
+    best: list[TipScore]
+    worst: list[TipScore]
 
 
 class TipsService:
@@ -276,5 +312,16 @@ class TipsService:
             for t in totals
             if (tip := self._content.tip(t.tip_id)) is not None
         ]
-        scored.sort(key=lambda s: (-s.score, -(s.useful + s.not_for_me), s.tip.id))
+        scored.sort(key=lambda s: (-s.score, -s.ceiling, s.tip.id))
         return scored
+
+    async def board(self, size: int) -> TipBoard:
+        """The ``size`` best and worst rated tips; a tip without votes is in neither."""
+        scores = await self.scores()
+        rated = [s for s in scores if s.votes]
+        best = [s for s in rated if s.useful > s.not_for_me]
+        worst = sorted(
+            (s for s in rated if s.useful <= s.not_for_me),
+            key=lambda s: (s.ceiling, -s.votes, s.tip.id),
+        )
+        return TipBoard(len(scores), best[:size], worst[:size])

@@ -60,9 +60,6 @@ async def settings_press(
     if callback_data.action is SettingsAction.BUDGET_SHOW:
         callback_answer.text = i18n.t("settings.budget", n=team.kudos_budget)
         return
-    if callback_data.action is SettingsAction.BUDGET_SHOW:
-        callback_answer.text = i18n.t("settings.budget", n=team.kudos_budget)
-        return
     team = await _changed(team, callback_data.action, teams)
     callback_answer.text = i18n.t("settings.saved")
     assert query.message is not None

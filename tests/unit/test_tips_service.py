@@ -673,3 +673,25 @@ async def test_scores_sum_over_posts_of_a_tip(
     top = scores[0]
     assert top.tip == again.tip
     assert (top.posts, top.useful, top.not_for_me) == (2, 2, 1)
+
+
+async def test_board_weighs_the_number_of_votes_and_shows_the_worst_of_few_tips(
+    make_service: Callable[..., TipsService], telegram: Telegram
+) -> None:
+    service = make_service()
+    unrated, mixed, loved_by_one, loved_by_many = [await post(service, telegram) for _ in range(4)]
+    await service.vote(mixed.chat_id, mixed.message_id, 1, Vote.USEFUL)
+    for user in (2, 3):
+        await service.vote(mixed.chat_id, mixed.message_id, user, Vote.NOT_FOR_ME)
+    await service.vote(loved_by_one.chat_id, loved_by_one.message_id, 1, Vote.USEFUL)
+    for user in range(1, 11):
+        await service.vote(loved_by_many.chat_id, loved_by_many.message_id, user, Vote.USEFUL)
+
+    board = await service.board(5)
+    assert board.posted == 4
+    # ten 👍 are surer than one; a tip nobody rated is not "better" than 👍1 🤷2
+    assert [s.tip for s in board.best] == [loved_by_many.tip, loved_by_one.tip]
+    assert [s.tip for s in board.worst] == [mixed.tip]  # shown with only four tips posted
+    assert unrated.tip not in [s.tip for s in board.best + board.worst]
+    scores = {s.tip.id: s for s in await service.scores()}
+    assert scores[mixed.tip.id].score > scores[unrated.tip.id].score
