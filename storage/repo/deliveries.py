@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import deliveries
 from storage.types import UTCDateTime
-from storage.upsert import upsert
 
 PENDING = "pending"
 CLAIMED = "claimed"
@@ -92,6 +92,25 @@ _COLUMNS = (
 )
 
 
+def _enqueue(insert: Any, rearm: bool) -> Any:
+    stmt = insert(deliveries)
+    if not rearm:
+        return stmt.on_conflict_do_nothing(index_elements=["key"])
+    # an edit queued again is sent again, with the latest payload
+    again = ("state", "due_at", "attempts", "payload")
+    return stmt.on_conflict_do_update(
+        index_elements=["key"], set_={c: stmt.excluded[c] for c in again}
+    )
+
+
+#: built once per engine and mode: a row is queued with every kudos
+_ENQUEUE = {
+    (name, rearm): _enqueue(insert, rearm)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    for rearm in (False, True)
+}
+
+
 async def enqueue(
     conn: AsyncConnection,
     *,
@@ -120,12 +139,7 @@ async def enqueue(
         "attempts": 0,
         "created_at": now,
     }
-    again = (
-        {"state": state, "due_at": due_at or now, "attempts": 0, "payload": values["payload"]}
-        if rearm
-        else None
-    )
-    await conn.execute(upsert(conn, deliveries, values, ["key"], again))
+    await conn.execute(_ENQUEUE[conn.dialect.name, rearm], values)
 
 
 async def claim(
@@ -194,8 +208,11 @@ async def finish(conn: AsyncConnection, outcomes: Sequence[Outcome]) -> None:
     )
 
 
+_BY_KEY = select(*_COLUMNS).where(deliveries.c.key == bindparam("key"))
+
+
 async def by_key(conn: AsyncConnection, key: str) -> DeliveryRow | None:
-    row = (await conn.execute(select(*_COLUMNS).where(deliveries.c.key == key))).first()
+    row = (await conn.execute(_BY_KEY, {"key": key})).first()
     return _row(row) if row else None
 
 

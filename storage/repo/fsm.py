@@ -6,19 +6,18 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import fsm_states
 from storage.upsert import upsert
 
+#: read on every update: built once (see storage.repo.teams)
+_LOAD = select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == bindparam("key"))
+
 
 async def load(conn: AsyncConnection, key: str) -> tuple[str | None, dict[str, Any]] | None:
-    row = (
-        await conn.execute(
-            select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == key)
-        )
-    ).first()
+    row = (await conn.execute(_LOAD, {"key": key})).first()
     if row is None:
         return None
     return row.state, json.loads(row.data)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from storage.schema import kudos, users
-from storage.upsert import upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,31 @@ def _row(r: Any) -> KudosRow:
     )
 
 
+# Statements of every /kudos and every kudos DM, built once (see storage.repo.teams).
+_ADD = {
+    name: insert(kudos)
+    .on_conflict_do_nothing(index_elements=["team_id", "dedupe"])
+    .returning(*kudos.c)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+_GET = select(kudos).where(kudos.c.id == bindparam("kudos_id"))
+_BY_DEDUPES = select(kudos).where(
+    kudos.c.team_id == bindparam("team_id"),
+    kudos.c.dedupe.in_(bindparam("dedupes", expanding=True)),
+)
+_BY_DEDUPE = select(kudos).where(
+    kudos.c.team_id == bindparam("team_id"), kudos.c.dedupe == bindparam("dedupe")
+)
+_GIVEN_ON = select(func.count()).where(
+    kudos.c.team_id == bindparam("team_id"),
+    kudos.c.giver_id == bindparam("giver_id"),
+    kudos.c.local_day == bindparam("local_day"),
+)
+_BY_IDS = (
+    select(kudos).where(kudos.c.id.in_(bindparam("kudos_ids", expanding=True))).order_by(kudos.c.id)
+)
+
+
 async def add(
     conn: AsyncConnection,
     *,
@@ -95,37 +120,30 @@ async def add(
         "delivered_at": delivered_at,
         "batch": batch,
     }
-    stmt = upsert(conn, kudos, values, ["team_id", "dedupe"]).returning(*kudos.c)
-    row = (await conn.execute(stmt)).first()
+    row = (await conn.execute(_ADD[conn.dialect.name], values)).first()
     return _row(row) if row is not None else None
 
 
 async def get(conn: AsyncConnection, kudos_id: int) -> KudosRow | None:
-    row = (await conn.execute(select(kudos).where(kudos.c.id == kudos_id))).first()
+    row = (await conn.execute(_GET, {"kudos_id": kudos_id})).first()
     return _row(row) if row else None
 
 
 async def by_dedupes(conn: AsyncConnection, team_id: int, dedupes: list[str]) -> list[KudosRow]:
-    rows = await conn.execute(
-        select(kudos).where(kudos.c.team_id == team_id, kudos.c.dedupe.in_(dedupes))
-    )
+    if not dedupes:
+        return []
+    rows = await conn.execute(_BY_DEDUPES, {"team_id": team_id, "dedupes": dedupes})
     return [_row(r) for r in rows]
 
 
 async def by_dedupe(conn: AsyncConnection, team_id: int, dedupe: str) -> KudosRow | None:
-    row = (
-        await conn.execute(
-            select(kudos).where(kudos.c.team_id == team_id, kudos.c.dedupe == dedupe)
-        )
-    ).first()
+    row = (await conn.execute(_BY_DEDUPE, {"team_id": team_id, "dedupe": dedupe})).first()
     return _row(row) if row else None
 
 
 async def given_on(conn: AsyncConnection, team_id: int, giver_id: int, local_day: str) -> int:
-    stmt = select(func.count()).where(
-        kudos.c.team_id == team_id, kudos.c.giver_id == giver_id, kudos.c.local_day == local_day
-    )
-    return int((await conn.execute(stmt)).scalar_one())
+    params = {"team_id": team_id, "giver_id": giver_id, "local_day": local_day}
+    return int((await conn.execute(_GIVEN_ON, params)).scalar_one())
 
 
 async def batch_of(conn: AsyncConnection, row: KudosRow) -> list[KudosRow]:
@@ -168,7 +186,7 @@ async def set_link(
 async def by_ids(conn: AsyncConnection, kudos_ids: list[int]) -> list[KudosRow]:
     if not kudos_ids:
         return []
-    rows = await conn.execute(select(kudos).where(kudos.c.id.in_(kudos_ids)).order_by(kudos.c.id))
+    rows = await conn.execute(_BY_IDS, {"kudos_ids": list(kudos_ids)})
     return [_row(r) for r in rows]
 
 
