@@ -7,7 +7,6 @@ so the tests exercise the real application.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import random
@@ -15,17 +14,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import (
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-)
 
 from bot.clock import Clock, SystemClock
 from bot.fsm import DatabaseStorage
-from bot.i18n import Translations, Translator
+from bot.i18n import Translations
 from bot.jobs import JobContext, post_scheduled_tip, prune_deliveries, run_team_events
 from bot.scheduler import ApScheduler, SchedulerPort
 from bot.services.deliveries import Ledger, RetryPolicy
@@ -35,6 +27,7 @@ from bot.services.teams import TeamsService
 from bot.services.tips import TipsService
 from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
+from bot.telegram.commands import CommandMenus
 from bot.telegram.drainer import Drainer
 from bot.telegram.leads import LeadChecker
 from bot.telegram.sender import Limits, PacedSender
@@ -42,7 +35,7 @@ from bot.telegram.session import build_bot
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
 from bot.telegram.warm import keep_response_types
 from bot.telegram.webhook import serve_webhook
-from content import LOCALES, Content, load_content
+from content import Content, load_content
 from handlers import setup_routers
 from handlers.deliveries import delivery_kinds
 from handlers.kudos import KudosNotifier
@@ -99,7 +92,13 @@ class Application:
 
     async def on_startup(self) -> None:
         await self.db.migrate()
-        await set_commands(self.bot, self.translations, self.settings.admin_ids)
+        users: UsersService = self.dp["users"]
+        languages = {}
+        for admin_id in self.settings.admin_ids:
+            row = await users.get(admin_id)
+            languages[admin_id] = row.language_code if row else None
+        menus: CommandMenus = self.dp["menus"]
+        await menus.set_all(self.bot, languages)
         channel = self.settings.tips_channel
         if channel:
             self.tip_job_id = f"tips:{channel}"
@@ -283,6 +282,13 @@ def build_application(
         kudos=kudos,
         notifier=notifier,
         leads=LeadChecker(teams),
+        menus=CommandMenus(
+            translations,
+            private=PRIVATE_COMMANDS,
+            group=GROUP_COMMANDS,
+            admin=ADMIN_COMMANDS,
+            admin_ids=settings.admin_ids,
+        ),
     )
     dp.update.outer_middleware(updates)
     # outer: a refusal raised by a filter (IsLead, ButtonTeam) is answered too
@@ -307,31 +313,3 @@ def build_application(
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
     return app
-
-
-def _commands(i18n: Translator, names: tuple[str, ...]) -> list[BotCommand]:
-    return [BotCommand(command=name, description=i18n.t(f"commands.{name}")) for name in names]
-
-
-async def set_commands(bot: Bot, translations: Translations, admin_ids: frozenset[int]) -> None:
-    """The command menu for private chats and groups, in every locale (default = no language)."""
-    for code in (*LOCALES, ""):
-        i18n = translations.get(code or translations.default)
-        await bot.set_my_commands(
-            _commands(i18n, PRIVATE_COMMANDS),
-            scope=BotCommandScopeAllPrivateChats(),
-            language_code=code or None,
-        )
-        await bot.set_my_commands(
-            _commands(i18n, GROUP_COMMANDS),
-            scope=BotCommandScopeAllGroupChats(),
-            language_code=code or None,
-        )
-    default = translations.get(translations.default)
-    for admin_id in sorted(admin_ids):
-        # Only possible for admins who have started the bot; the others see them in /help.
-        with contextlib.suppress(TelegramAPIError):
-            await bot.set_my_commands(
-                _commands(default, PRIVATE_COMMANDS + ADMIN_COMMANDS),
-                scope=BotCommandScopeChat(chat_id=admin_id),
-            )

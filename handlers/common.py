@@ -21,6 +21,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.i18n import Translator
 from bot.services.users import UsersService
 from bot.settings import Settings
+from bot.telegram.commands import CommandMenus
 from handlers.filters import GroupChat, PrivateChat
 from handlers.keyboards import open_private
 from handlers.teams.shared import PendingKudos, person
@@ -30,10 +31,16 @@ PRIVATE_COMMANDS = ("mykudos", "birthday", "export", "forget_me")
 
 
 async def start_private(
-    message: Message, i18n: Translator, users: UsersService, notifier: PendingKudos
+    message: Message,
+    bot: Bot,
+    i18n: Translator,
+    users: UsersService,
+    notifier: PendingKudos,
+    menus: CommandMenus,
 ) -> None:
     assert message.from_user is not None
     await users.started(person(message.from_user))
+    await menus.for_admin(bot, message.from_user.id, i18n)  # an admin's menu, in their language
     await message.answer(i18n.t("start.private", name=escape(message.from_user.first_name)))
     await notifier.deliver_pending(message.chat.id, i18n)
 

@@ -7,6 +7,7 @@ import logging
 from html import escape
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -37,10 +38,31 @@ def problem_of(state: str, error: str | None) -> str:
     return "rejected"
 
 
-def explain_reason(channel: str, reason: str, i18n: Translator) -> str:
+def channel_text(
+    i18n: Translator, key: str, channel: str, named: str | None, **values: object
+) -> str:
+    """A text about the channel, naming it by its title when known (``key`` + ``_titled``),
+    else by the TIPS_CHANNEL value."""
+    if named:
+        return i18n.t(f"{key}_titled", channel_title=escape(named), **values)
+    return i18n.t(key, channel=escape(channel), **values)
+
+
+async def channel_title(bot: Bot, channel: str) -> str | None:
+    """The channel's title as Telegram knows it (None when the bot cannot see it)."""
+    try:
+        chat = await bot.get_chat(channel)
+    except TelegramAPIError:
+        return None
+    return chat.title
+
+
+def explain_reason(channel: str, reason: str, i18n: Translator, title: str | None = None) -> str:
     """The admin-facing text for a refused post, in the reader's language."""
-    key = {"not_admin": "tips.not_admin", "not_found": "tips.not_found"}.get(reason, "tips.failed")
-    return i18n.t(key, channel=escape(channel))
+    if reason == "not_found":  # no such channel: named by the setting
+        return i18n.t("tips.not_found", channel=escape(channel))
+    key = "tips.not_admin" if reason == "not_admin" else "tips.failed"
+    return channel_text(i18n, key, channel, title)
 
 
 async def tip(message: Message, tips: TipsService, content: Content, i18n: Translator) -> None:
@@ -109,23 +131,26 @@ async def admin_in_group(message: Message, i18n: Translator) -> None:
 
 
 async def preview(
-    message: Message, tips: TipsService, content: Content, settings: Settings, i18n: Translator
+    message: Message,
+    bot: Bot,
+    tips: TipsService,
+    content: Content,
+    settings: Settings,
+    i18n: Translator,
 ) -> None:
-    if not settings.tips_channel:
+    channel = settings.tips_channel
+    if not channel:
         await message.answer(i18n.t("tips.no_channel"))
         return
-    upcoming = await tips.peek_next(settings.tips_channel)
-    await message.answer(
-        i18n.t(
-            "tips.preview",
-            channel=escape(settings.tips_channel),
-            card=tip_card(upcoming, content, i18n),
-        )
-    )
+    upcoming = await tips.peek_next(channel)
+    title = await channel_title(bot, channel)
+    card = tip_card(upcoming, content, i18n)
+    await message.answer(channel_text(i18n, "tips.preview", channel, title, card=card))
 
 
 async def post_now(
     message: Message,
+    bot: Bot,
     tips: TipsService,
     ledger: Ledger,
     settings: Settings,
@@ -137,12 +162,14 @@ async def post_now(
         return
     queued = await tips.post_next(channel)
     row = await ledger.finished(queued.key, timeout=POST_NOW_WAIT)
+    named = await channel_title(bot, channel)
+    tip_name = tip_title(queued.tip, i18n)
     if row is None:
-        text = i18n.t("tips.queued", title=tip_title(queued.tip, i18n), channel=escape(channel))
+        text = channel_text(i18n, "tips.queued", channel, named, title=tip_name)
     elif row.state == "sent":
-        text = i18n.t("tips.posted", title=tip_title(queued.tip, i18n), channel=escape(channel))
+        text = channel_text(i18n, "tips.posted", channel, named, title=tip_name)
     else:
-        text = explain_reason(channel, problem_of(row.state, row.error), i18n)
+        text = explain_reason(channel, problem_of(row.state, row.error), i18n, named)
     await message.answer(text)
 
 

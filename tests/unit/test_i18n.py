@@ -204,7 +204,7 @@ def forms(value: str | Plural) -> list[str]:
 def test_scan_finds_the_keys(scan: KeyScan) -> None:
     keys = {key for _, key, _ in scan.calls}
     assert len(keys) >= 20, sorted(keys)
-    assert "tips.card" in keys
+    assert "tips.card_credited" in keys
     assert "errors.stale_button" in keys  # NotFound.key, a class attribute
     assert ("tips.stats_best" in {k for _, k in scan.dynamic}) or "tips.stats_best" in keys
     assert any(prefix == "commands." for _, prefix in scan.prefixes)
