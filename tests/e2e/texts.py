@@ -15,6 +15,7 @@ callback answers. ``ru.quality(id)`` is a quality's name in the catalogue
 from __future__ import annotations
 
 import html
+import re
 
 from bot.i18n import Translations
 from content import load_content
@@ -56,6 +57,15 @@ class Texts:
     def t(self, key: str, /, **values: object) -> str:
         """The raw string, for text Telegram shows as it is (buttons, callback answers)."""
         return self.i18n.t(key, **values)
+
+    def prefix(self, key: str, /) -> str:
+        """What the reader sees of the string before its first value: to tell a message of
+        this kind among others (e.g. the employee-of-the-month post in a busy group)."""
+        entry = CONTENT.locales[self.code].root[key]
+        if not isinstance(entry, str):
+            raise TypeError(f"{key!r} is a plural string: render it with n=")
+        head = entry.split("{", 1)[0]
+        return html.unescape(re.sub(r"<[^>]*>", "", head))
 
     def quality(self, quality_id: str) -> str:
         """A catalogue quality's name (what cards, boards and exports show)."""
