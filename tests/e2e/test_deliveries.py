@@ -14,6 +14,7 @@ from storage.repo import deliveries as repo
 from tests.e2e import test_kudos as stories
 from tests.e2e.conftest import UNPACED, Starter, eventually
 from tests.e2e.test_kudos import Squad, current, make_squad, text
+from tests.e2e.texts import ru
 from tests.fakebot import FakeTelegram
 
 # the kudos stories' fixtures: a fake without flood control and a team of four
@@ -76,10 +77,10 @@ async def test_a_backlog_of_long_kudos_fits_one_message_and_is_marked_sent_once(
     await tg.next_bot_message(s.anna.private)  # the greeting
     backlog = await tg.next_bot_message(s.anna.private)
     body = text(backlog)
-    assert body.startswith("Пока вы не были на связи, вас поблагодарили:")
+    assert body.startswith(ru("teams.undelivered_header") + "\n")
     shown = [line for line in body.splitlines() if line.startswith("• ")]
     assert 1 <= len(shown) <= 10
-    assert f"И ещё {25 - len(shown)} — все благодарности: /mykudos" in body
+    assert body.endswith("\n" + ru("teams.undelivered_more", n=25 - len(shown)))
     assert "24: за терпение" in body  # the latest are shown
     assert len(body) <= 4096
 
@@ -91,7 +92,8 @@ async def test_a_backlog_of_long_kudos_fits_one_message_and_is_marked_sent_once(
     s.anna.send("/start")  # nothing is shown twice
     await tg.next_bot_message(s.anna.private)
     await s.settle()
-    assert not any("Пока вы не были" in text(m) for m in tg.bot_messages(s.anna.private)[-1:])
+    header = ru("teams.undelivered_header")
+    assert not any(header in text(m) for m in tg.bot_messages(s.anna.private)[-1:])
 
 
 async def test_a_private_kudos_is_announced_and_withdrawn_through_the_ledger(
@@ -114,10 +116,10 @@ async def test_a_private_kudos_is_announced_and_withdrawn_through_the_ledger(
 
     await kudos.undo(given.kudos[0].id, s.boris.id)
 
+    undone = ru("kudos.undone", giver="Борис")
+
     async def withdrawn() -> bool:
-        return "отменил" in text(current(tg, announcement)) and "отменил" in text(
-            current(tg, personal)
-        )
+        return text(current(tg, announcement)) == undone == text(current(tg, personal))
 
     await eventually(withdrawn)
 
@@ -161,9 +163,10 @@ async def test_employee_of_the_month_with_many_tied_long_names_fits_telegram(
     assert await s.running.app.jobs.recognition.run() == [f"month:{team.id}:2026-11"]
 
     def month_posts() -> list[str]:
-        return [text(m) for m in tg.bot_messages(s.group) if "Сотрудник месяца" in text(m)]
+        title = ru.prefix("kudos.month_title")
+        return [text(m) for m in tg.bot_messages(s.group) if text(m).startswith(title)]
 
     await tg.wait_until(lambda: bool(month_posts()), timeout=10)
     (post,) = month_posts()
     assert len(post) <= 4096
-    assert "…и ещё" in post  # 14 winners with long names: some are named by count
+    assert ru.prefix("common.and_more") in post  # 14 long names: some are named by count

@@ -21,15 +21,26 @@ from bot.services.teams import Team, TeamsService
 from handlers.callbacks import KudosUndo
 from storage.repo import teams as teams_repo
 from tests.e2e.conftest import TOKEN, Running, SettableClock, Starter, eventually
+from tests.e2e.texts import Texts, en, ru
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
 MSK = ZoneInfo("Europe/Moscow")
 #: A Wednesday: no weekly digest (Mondays) or employee of the month (the 1st) interferes.
 WEDNESDAY_NOON = datetime(2026, 11, 18, 12, 0, tzinfo=MSK)
 TEAM = "Поддержка"
-ACTIONS = ["↩️ Отменить", "✏️ Другое качество"]
-NOT_YOURS = "Эта кнопка не ваша."
-GENERIC_ERROR = "Что-то пошло не так"
+UNDO, FIX = ru.t("kudos.undo"), ru.t("kudos.fix_quality")
+ACTIONS = [UNDO, FIX]
+CANCEL = ru.t("kudos.cancel")
+JOIN = ru.t("teams.join")
+NOT_YOURS = ru.t("kudos.not_yours")
+GENERIC_ERROR = ru("errors.generic")
+DUPLICATE = ru("kudos.duplicate")
+SOMEONE = ru.t("kudos.someone")
+#: the catalogue's names of the qualities these stories thank for (#терпение is «patience»)
+PATIENCE = ru.quality("patience")
+EMPATHY = ru.quality("empathy")
+RESPONSIBILITY = ru.quality("responsibility")
+TEAMWORK = ru.quality("teamwork")
 
 
 @pytest.fixture
@@ -70,16 +81,64 @@ def kudos_id_of(message: Message) -> int:
     return KudosUndo.unpack(data).kudos_id
 
 
-def card(giver: str, receivers: str, reason: str, quality: str) -> str:
-    return f"🙏 {giver} благодарит {receivers}\n«{reason}»\nКачество: {quality}"
+def card(giver: str, receivers: str, reason: str, quality: str, tr: Texts = ru) -> str:
+    """A kudos card as the chat shows it."""
+    return tr("kudos.card", giver=giver, receivers=receivers, reason=reason, quality=quality)
 
 
 def left(n: int, budget: int = 5) -> str:
-    return f"\n\nОсталось благодарностей на сегодня: {n} из {budget}."
+    """What follows the card in an announcement or a receipt: the giver's budget left."""
+    return "\n\n" + ru("kudos.left_today", left=n, budget=budget)
 
 
-def dm(giver: str, reason: str, quality: str, team: str = TEAM) -> str:
-    return f"🙏 {giver} благодарит вас: «{reason}»\nКачество: {quality} · команда «{team}»"
+def dm(giver: str, reason: str, quality: str, team: str = TEAM, tr: Texts = ru) -> str:
+    """The receiver's personal message."""
+    return tr("kudos.dm", giver=giver, reason=reason, quality=quality, team=team)
+
+
+def mine_line(giver: str, reason: str, quality: str) -> str:
+    """One kudos in /mykudos and in the backlog shown to a returning receiver."""
+    return ru("kudos.mine_reason", giver=giver, reason=reason, quality=quality)
+
+
+def count_line(quality: str, n: int) -> str:
+    return ru("kudos.top_quality_line", quality=quality, n=n)
+
+
+def top(
+    period: str,
+    places: list[tuple[int, str, int]],
+    qualities: list[tuple[str, int]] | None = None,
+    *,
+    quality: str | None = None,
+) -> str:
+    """/top: the title for ``period`` (week, month, all) and ``quality``, the places
+    (place, name, count) or the empty note, then the qualities (name, count) when given."""
+    period_name = ru.t(f"kudos.period_{period}")
+    if quality is None:
+        lines = [ru("kudos.top_title", period=period_name)]
+    else:
+        lines = [ru("kudos.top_title_quality", quality=quality, period=period_name)]
+    lines += [ru("kudos.top_line", place=p, name=name, n=n) for p, name, n in places]
+    if not places:
+        lines.append(ru("kudos.top_empty"))
+    if qualities:
+        lines += ["", ru("kudos.top_qualities"), *(count_line(q, n) for q, n in qualities)]
+    return "\n".join(lines)
+
+
+def settings_panel(budget: int) -> str:
+    """The lead's /settings panel of the squad's team (defaults but the budget)."""
+    yes = ru.t("settings.yes")
+    return ru(
+        "settings.title",
+        title=TEAM,
+        timezone="Europe/Moscow",
+        budget=budget,
+        announce=yes,
+        birthdays=yes,
+        digest=yes,
+    )
 
 
 async def settle(tg: FakeTelegram, running: Running) -> None:
@@ -107,16 +166,12 @@ async def form_team(
     )
     tg.add_bot_to_group(group, by=lead)
     greeting = await tg.next_bot_message(group)
-    assert buttons(greeting)[0] == "Вступить в команду"
+    assert buttons(greeting)[0] == JOIN
     for user in (lead, *joiners):
-        answer = await user.press(greeting, "Вступить в команду")
-        assert answer.text == (
-            f"Вы в команде «{title}»! Откройте личный чат со мной, чтобы получать благодарности."
-        )
+        answer = await user.press(greeting, JOIN)
+        assert answer.text == ru.t("teams.joined", title=title)
         done = await tg.next_bot_message(user.private)
-        assert text(done) == (
-            f"Готово: вы в команде «{title}». Здесь я буду присылать благодарности от коллег."
-        )
+        assert text(done) == ru("teams.joined_private", title=title)
     return group, greeting
 
 
@@ -188,7 +243,7 @@ async def make_squad(tg: FakeTelegram, start_bot: Starter, **settings: Any) -> S
     for user in (lead, anna, boris, vera):
         user.start_bot()
         welcome = await tg.next_bot_message(user.private)
-        assert text(welcome).startswith(f"Привет, {user.first_name}!")
+        assert text(welcome) == ru("start.private", name=user.first_name)
     group, greeting = await form_team(tg, TEAM, lead, [anna, boris, vera], [gleb])
     return Squad(tg, running, clock, group, greeting, lead, anna, boris, vera, gleb)
 
@@ -210,7 +265,7 @@ async def test_reply_kudos_with_a_tag_is_announced_and_sent_to_the_receiver(
         s.boris, "/kudos за терпение с трудным клиентом #терпение", reply_to=question
     )
     announcement = await tg.next_bot_message(s.group)
-    reason, quality = "за терпение с трудным клиентом", "Усидчивость и терпение"
+    reason, quality = "за терпение с трудным клиентом", PATIENCE
     assert text(announcement) == card("Борис", "Анна", reason, quality) + left(4)
     assert buttons(announcement) == ACTIONS
     assert announcement.reply_to_message is not None
@@ -221,7 +276,7 @@ async def test_reply_kudos_with_a_tag_is_announced_and_sent_to_the_receiver(
     assert text(personal) == dm("Борис", reason, quality)
     assert personal.reply_markup is not None
     link = personal.reply_markup.inline_keyboard[0][0]
-    assert link.text == "Посмотреть сообщение"
+    assert link.text == ru.t("kudos.dm_link")
     assert link.url == f"https://t.me/c/{-s.group.id - 10**12}/{command.message_id}"
 
     team = await s.team()
@@ -243,10 +298,10 @@ async def test_in_a_basic_group_the_personal_message_has_no_link(
     s.boris.send("/kudos за ночную очередь #ответственность", chat=group, reply_to=question)
     announcement = await tg.next_bot_message(group)
     assert text(announcement) == (
-        card("Борис", "Анна", "за ночную очередь", "Ответственность") + left(4)
+        card("Борис", "Анна", "за ночную очередь", RESPONSIBILITY) + left(4)
     )
     personal = await tg.next_bot_message(s.anna.private)
-    assert text(personal) == dm("Борис", "за ночную очередь", "Ответственность", "Ночная смена")
+    assert text(personal) == dm("Борис", "за ночную очередь", RESPONSIBILITY, "Ночная смена")
     assert personal.reply_markup is None
     assert await s.total() == 0  # the other team's statistics are separate
 
@@ -258,34 +313,24 @@ async def test_each_reader_gets_their_own_language(tg: FakeTelegram, squad: Squa
     await tg.next_bot_message(john.private)
     tg.join_group(s.group, john)
     greeting = await tg.next_bot_message(s.group)  # in the chat's language (set by the lead)
-    answer = await john.press(greeting, "Вступить в команду")  # the answer is in John's
-    assert (
-        answer.text
-        == "You are in the team “Поддержка”! Open a private chat with me to receive thanks."
-    )
+    answer = await john.press(greeting, JOIN)  # the answer is in John's
+    assert answer.text == en.t("teams.joined", title=TEAM)
     await tg.next_bot_message(john.private)
 
     message = john.send("Fixed the login bug", chat=s.group)
     s.group_send(s.boris, "/kudos за починку входа #терпение", reply_to=message)
     announcement = await tg.next_bot_message(s.group)  # in the chat's language
-    assert text(announcement) == (
-        card("Борис", "John", "за починку входа", "Усидчивость и терпение") + left(4)
-    )
+    assert text(announcement) == (card("Борис", "John", "за починку входа", PATIENCE) + left(4))
     personal = await tg.next_bot_message(john.private)  # in the receiver's language
-    assert text(personal) == (
-        "🙏 Борис thanks you: “за починку входа”\n"
-        "Quality: Perseverance and patience · team “Поддержка”"
-    )
-    assert buttons(personal) == ["See the message"]
+    assert text(personal) == dm("Борис", "за починку входа", en.quality("patience"), tr=en)
+    assert buttons(personal) == [en.t("kudos.dm_link")]
 
     john.send("/kudos @anna_k for the handover notes #patience", chat=s.group)
     announcement = await tg.next_bot_message(s.group)  # an English giver, a Russian chat
-    assert text(announcement) == card(
-        "John", "Анна", "for the handover notes", "Усидчивость и терпение"
-    ) + left(4)
-    assert buttons(announcement) == ["↩️ Отменить", "✏️ Другое качество"]
+    assert text(announcement) == card("John", "Анна", "for the handover notes", PATIENCE) + left(4)
+    assert buttons(announcement) == ACTIONS
     personal = await tg.next_bot_message(s.anna.private)
-    assert text(personal) == dm("John", "for the handover notes", "Усидчивость и терпение")
+    assert text(personal) == dm("John", "for the handover notes", PATIENCE)
 
 
 # --- 2. without a #tag: the quality picker -------------------------------------------------------
@@ -296,26 +341,26 @@ async def test_without_a_tag_the_giver_picks_the_quality(tg: FakeTelegram, squad
     message = s.group_send(s.anna, "Собрала отчёт за всю команду")
     s.group_send(s.boris, "/kudos спасибо за отчёт", reply_to=message)
     picker = await tg.next_bot_message(s.group)
-    assert text(picker) == "За какое качество благодарите Анна?"
+    assert text(picker) == ru("kudos.pick_quality", names="Анна")
     labels = buttons(picker)
-    assert {"Эмпатия", "Усидчивость и терпение", "Ответственность"} <= set(labels)
-    assert "География" not in labels  # motivation is not in the default portrait
-    assert labels[-1] == "✖️ Отмена"
+    assert {ru.label("empathy"), ru.label("patience"), ru.label("responsibility")} <= set(labels)
+    assert ru.label("location") not in labels  # motivation is not in the default portrait
+    assert labels[-1] == CANCEL
 
-    for label in ("Эмпатия", "✖️ Отмена"):  # only the giver may press them
+    for label in (ru.label("empathy"), CANCEL):  # only the giver may press them
         answer = await s.vera.press(picker, label)
         assert answer.text == NOT_YOURS
         assert answer.show_alert
     assert buttons(current(tg, picker)) == labels
     assert await s.total() == 0
 
-    answer = await s.boris.press(picker, "Эмпатия")
+    answer = await s.boris.press(picker, ru.label("empathy"))
     assert not answer.show_alert
     announcement = current(tg, picker)  # the picker became the announcement
-    assert text(announcement) == card("Борис", "Анна", "спасибо за отчёт", "Эмпатия") + left(4)
+    assert text(announcement) == card("Борис", "Анна", "спасибо за отчёт", EMPATHY) + left(4)
     assert buttons(announcement) == ACTIONS
     personal = await tg.next_bot_message(s.anna.private)
-    assert text(personal) == dm("Борис", "спасибо за отчёт", "Эмпатия")
+    assert text(personal) == dm("Борис", "спасибо за отчёт", EMPATHY)
     assert await s.total() == 1
     assert len(tg.bot_messages(s.group)) == 2  # the greeting and the (edited) picker
 
@@ -324,10 +369,10 @@ async def test_without_a_tag_the_giver_picks_the_quality(tg: FakeTelegram, squad
     message = s.group_send(s.vera, "Подменила меня на смене")
     s.group_send(s.boris, "/kudos за подмену", reply_to=message)
     picker = await tg.next_bot_message(s.group)
-    answer = await s.boris.press(picker, "✖️ Отмена")
+    answer = await s.boris.press(picker, CANCEL)
     assert not answer.show_alert
     cancelled = current(tg, picker)
-    assert text(cancelled) == "Благодарность отменена, ничего не отправлено."
+    assert text(cancelled) == ru("kudos.cancelled")
     assert buttons(cancelled) == []
     await s.settle()
     assert await s.total() == 1
@@ -341,19 +386,19 @@ async def test_kudos_by_username_to_one_and_to_two(tg: FakeTelegram, squad: Squa
     s = squad
     s.group_send(s.boris, "/kudos @anna_k за подмену в субботу #ответственность")
     assert await s.group_reply() == (
-        card("Борис", "Анна", "за подмену в субботу", "Ответственность") + left(4)
+        card("Борис", "Анна", "за подмену в субботу", RESPONSIBILITY) + left(4)
     )
     assert text(await tg.next_bot_message(s.anna.private)) == dm(
-        "Борис", "за подмену в субботу", "Ответственность"
+        "Борис", "за подмену в субботу", RESPONSIBILITY
     )
 
     s.group_send(s.boris, "/kudos @anna_k @vera_v за общий релиз #teamwork")
     assert await s.group_reply() == (
-        card("Борис", "Анна, Вера", "за общий релиз", "Работа в команде") + left(2)
+        card("Борис", "Анна, Вера", "за общий релиз", TEAMWORK) + left(2)
     )
     for receiver in (s.anna, s.vera):
         personal = await tg.next_bot_message(receiver.private)
-        assert text(personal) == dm("Борис", "за общий релиз", "Работа в команде")
+        assert text(personal) == dm("Борис", "за общий релиз", TEAMWORK)
     assert await s.total() == 3
     assert await s.remaining(s.boris) == 2
 
@@ -362,42 +407,38 @@ async def test_refusals_record_nothing(tg: FakeTelegram, squad: Squad) -> None:
     s = squad
     s.group_send(s.boris, "/kudos @ghost_user за помощь #эмпатия")
     unknown = await tg.next_bot_message(s.group)
-    assert text(unknown).startswith("Не нашёл @ghost_user среди участников команды.")
-    assert buttons(unknown) == ["Вступить в команду", "Открыть чат с ботом"]
+    assert text(unknown) == ru("kudos.unknown_username", username="@ghost_user")
+    assert buttons(unknown) == [JOIN, ru.t("start.open_private")]
 
     s.group_send(s.boris, "/kudos @boris_b за себя любимого #эмпатия")
-    assert await s.group_reply() == "Себя благодарить нельзя — но вы наверняка молодец!"
+    assert await s.group_reply() == ru("kudos.self")
 
     own = s.group_send(s.anna, "Я молодец, закрыла 40 тикетов")
     s.group_send(s.anna, "/kudos за 40 тикетов #эмпатия", reply_to=own)
-    assert await s.group_reply() == "Себя благодарить нельзя — но вы наверняка молодец!"
+    assert await s.group_reply() == ru("kudos.self")
 
     s.group_send(s.anna, "/kudos спасибо, бот #эмпатия", reply_to=s.greeting)
-    assert await s.group_reply() == "Ботов благодарить не нужно — лучше поблагодарите коллегу."
+    assert await s.group_reply() == ru("kudos.bot")
 
     s.group_send(s.boris, "/kudos @anna_k ок #эмпатия")
-    assert await s.group_reply() == "Напишите, за что спасибо: хотя бы 3 символа."
+    assert await s.group_reply() == ru("kudos.reason_short", n=3)
 
     s.group_send(s.boris, "/kudos @anna_k " + "а" * 501 + " #эмпатия")
-    assert (await s.group_reply()).startswith("Слишком длинно: символов — 501, ")
+    assert await s.group_reply() == ru("kudos.reason_long", length=501, n=500)
 
     message = s.group_send(s.anna, "Разобралась с интеграцией")
     s.group_send(s.gleb, "/kudos за интеграцию #эмпатия", reply_to=message)
-    assert await s.group_reply() == "Сначала вступите в команду: нажмите «Вступить» в группе."
+    assert await s.group_reply() == ru("kudos.giver_not_member")
 
     outsider = s.group_send(s.gleb, "Я тоже помогал")
     s.group_send(s.boris, "/kudos за помощь со сменой #эмпатия", reply_to=outsider)
-    assert await s.group_reply() == (
-        "Этот человек не в команде. Пригласите его: пусть нажмёт «Вступить» в группе."
-    )
+    assert await s.group_reply() == ru("kudos.receiver_not_member")
 
     s.group_send(s.boris, "/kudos")
-    assert (await s.group_reply()).startswith("Как поблагодарить коллегу:")
+    assert await s.group_reply() == ru("kudos.how")
 
     s.group_send(s.boris, "/kudos за всё хорошее #эмпатия")
-    assert await s.group_reply() == (
-        "Кого благодарим? Ответьте на сообщение коллеги или укажите @username."
-    )
+    assert await s.group_reply() == ru("kudos.no_receiver")
 
     await s.settle()
     assert await s.total() == 0
@@ -428,17 +469,13 @@ async def test_daily_budget_lead_raises_it_and_it_resets_at_team_midnight(
 
     # one left: thanking two colleagues at once records neither
     s.group_send(s.boris, "/kudos @anna_k @vera_v вдвоём молодцы #эмпатия")
-    assert await s.group_reply() == (
-        "Лимит благодарностей на сегодня исчерпан (5 в день). Осталось: 1. Завтра можно снова!"
-    )
+    assert await s.group_reply() == ru("kudos.budget", left=1, budget=5)
     assert await s.total() == 4
 
     fifth = await s.thank(s.boris, s.anna, "пятая благодарность")
     assert text(fifth).endswith(left(0).strip())
     s.group_send(s.boris, "/kudos @anna_k шестая благодарность #эмпатия")
-    assert await s.group_reply() == (
-        "Лимит благодарностей на сегодня исчерпан (5 в день). Осталось: 0. Завтра можно снова!"
-    )
+    assert await s.group_reply() == ru("kudos.budget", left=0, budget=5)
     assert await s.total() == 5
     # the budget is per giver: Vera still has all of hers
     await s.thank(s.vera, s.anna, "за помощь с отчётом")
@@ -447,24 +484,22 @@ async def test_daily_budget_lead_raises_it_and_it_resets_at_team_midnight(
     # a non-lead cannot open the settings; the lead raises the budget
     s.anna.send("/settings")
     refusal = await tg.next_bot_message(s.anna.private)
-    assert text(refusal) == "Это могут делать только лиды команды (администраторы группы)."
+    assert text(refusal) == ru("teams.not_lead")
     s.lead.send("/settings")
     panel = await tg.next_bot_message(s.lead.private)
-    assert "Благодарностей в день на человека: 5" in text(panel)
+    assert text(panel) == settings_panel(budget=5)
     answer = await s.lead.press(panel, "➕")
-    assert answer.text == "Сохранено."
+    assert answer.text == ru.t("settings.saved")
     panel = current(tg, panel)
-    assert "Благодарностей в день на человека: 6" in text(panel)
-    assert "🎯 Лимит в день: 6" in buttons(panel)
+    assert text(panel) == settings_panel(budget=6)
+    assert ru.t("settings.budget", n=6) in buttons(panel)
 
     sixth = await s.thank(s.boris, s.anna, "шестая благодарность")
     assert text(sixth).endswith(left(0, 6).strip())
 
     s.clock.set(datetime(2026, 11, 18, 23, 59, 30, tzinfo=MSK))
     s.group_send(s.boris, "/kudos @vera_v седьмая благодарность #эмпатия")
-    assert await s.group_reply() == (
-        "Лимит благодарностей на сегодня исчерпан (6 в день). Осталось: 0. Завтра можно снова!"
-    )
+    assert await s.group_reply() == ru("kudos.budget", left=0, budget=6)
 
     s.clock.set(datetime(2026, 11, 19, 0, 0, 30, tzinfo=MSK))  # still 18 Nov in UTC
     next_day = await s.thank(s.boris, s.vera, "седьмая благодарность")
@@ -483,15 +518,15 @@ async def test_the_same_kudos_sent_twice_is_recorded_once(tg: FakeTelegram, squa
     # both sends are handled concurrently, so the two replies may come in either order
     replies = {text(await tg.next_bot_message(s.group)) for _ in range(2)}
     assert replies == {
-        card("Борис", "Анна", "за быстрый ответ", "Эмпатия") + left(4),
-        "Эта благодарность уже записана.",
+        card("Борис", "Анна", "за быстрый ответ", EMPATHY) + left(4),
+        DUPLICATE,
     }
     await tg.next_bot_message(s.anna.private)
     await s.settle()
     # the same words with other case and spacing, a minute later
     s.clock.advance(timedelta(minutes=1))
     s.group_send(s.boris, "/kudos  за  БЫСТРЫЙ ответ   #эмпатия", reply_to=message)
-    assert text(await tg.next_bot_message(s.group)) == "Эта благодарность уже записана."
+    assert text(await tg.next_bot_message(s.group)) == DUPLICATE
     await s.settle()
 
     assert await s.total() == 1
@@ -500,13 +535,13 @@ async def test_the_same_kudos_sent_twice_is_recorded_once(tg: FakeTelegram, squa
     replies = [text(m) for m in tg.bot_messages(s.group)[1:]]  # after the greeting
     cards = [r for r in replies if r.startswith("🙏")]
     assert len(cards) == 1, replies
-    assert all(r == "Эта благодарность уже записана." for r in replies if r not in cards), replies
+    assert all(r == DUPLICATE for r in replies if r not in cards), replies
 
     # the same again through the quality picker: the picker says it is already recorded
     s.group_send(s.boris, "/kudos за быстрый ответ", reply_to=message)
     picker = await tg.next_bot_message(s.group)
-    await s.boris.press(picker, "Ответственность")
-    assert text(current(tg, picker)) == "Эта благодарность уже записана."
+    await s.boris.press(picker, ru.label("responsibility"))
+    assert text(current(tg, picker)) == DUPLICATE
     assert buttons(current(tg, picker)) == []
     await s.settle()
     assert await s.total() == 1
@@ -521,16 +556,16 @@ async def test_undo_within_ten_minutes_by_the_giver_only(tg: FakeTelegram, squad
     announcement = await s.thank(s.boris, s.anna, "за разбор инцидента", "#терпение")
     assert await s.remaining(s.boris) == 4
 
-    answer = await s.vera.press(announcement, "↩️ Отменить")
+    answer = await s.vera.press(announcement, UNDO)
     assert answer.text == NOT_YOURS
     assert answer.show_alert
     assert await s.total() == 1
 
     s.clock.advance(timedelta(minutes=9))
-    answer = await s.boris.press(announcement, "↩️ Отменить")
+    answer = await s.boris.press(announcement, UNDO)
     assert not answer.show_alert
     undone = current(tg, announcement)
-    assert text(undone) == "↩️ Борис отменил(а) благодарность."
+    assert text(undone) == ru("kudos.undone", giver="Борис")
     assert buttons(undone) == []
     assert await s.total() == 0
     assert await s.remaining(s.boris) == 5
@@ -541,16 +576,16 @@ async def test_undo_within_ten_minutes_by_the_giver_only(tg: FakeTelegram, squad
     assert text(both).endswith(left(3).strip())
     for receiver in (s.anna, s.vera):
         await tg.next_bot_message(receiver.private)
-    await s.boris.press(both, "↩️ Отменить")
-    assert text(current(tg, both)) == "↩️ Борис отменил(а) благодарность."
+    await s.boris.press(both, UNDO)
+    assert text(current(tg, both)) == ru("kudos.undone", giver="Борис")
     assert await s.total() == 0
     assert await s.remaining(s.boris) == 5
 
     late = await s.thank(s.boris, s.anna, "за ночную смену")
     s.clock.advance(timedelta(minutes=10, seconds=30))
-    answer = await s.boris.press(late, "↩️ Отменить")
+    answer = await s.boris.press(late, UNDO)
     assert answer.show_alert
-    assert answer.text == "Отменить или изменить благодарность можно только в течение 10 минут."
+    assert answer.text == ru.t("kudos.undo_expired", minutes=10)
     assert text(current(tg, late)) == text(late)
     assert await s.total() == 1
 
@@ -560,25 +595,27 @@ async def test_the_giver_changes_the_quality(tg: FakeTelegram, squad: Squad) -> 
     announcement = await s.thank(s.boris, s.vera, "за спокойствие на звонке", "#терпение")
     kudos_id = kudos_id_of(announcement)
 
-    answer = await s.anna.press(announcement, "✏️ Другое качество")
+    answer = await s.anna.press(announcement, FIX)
     assert answer.text == NOT_YOURS
     assert buttons(current(tg, announcement)) == ACTIONS
 
-    await s.boris.press(announcement, "✏️ Другое качество")
+    await s.boris.press(announcement, FIX)
     picker = current(tg, announcement)
     assert text(picker) == text(announcement)
-    assert {"Эмпатия", "Ответственность", "Усидчивость и терпение"} <= set(buttons(picker))
+    assert {ru.label("empathy"), ru.label("responsibility"), ru.label("patience")} <= set(
+        buttons(picker)
+    )
 
-    answer = await s.anna.press(picker, "Эмпатия")
+    answer = await s.anna.press(picker, ru.label("empathy"))
     assert answer.text == NOT_YOURS
     kudos = await s.kudos.get(kudos_id)
     assert kudos is not None
     assert kudos.quality_id == "patience"
 
-    answer = await s.boris.press(picker, "Эмпатия")
-    assert answer.text == "Качество изменено."
+    answer = await s.boris.press(picker, ru.label("empathy"))
+    assert answer.text == ru.t("kudos.quality_changed")
     changed = current(tg, announcement)
-    assert text(changed).startswith(card("Борис", "Вера", "за спокойствие на звонке", "Эмпатия"))
+    assert text(changed).startswith(card("Борис", "Вера", "за спокойствие на звонке", EMPATHY))
     assert buttons(changed) == ACTIONS
     kudos = await s.kudos.get(kudos_id)
     assert kudos is not None
@@ -593,37 +630,38 @@ async def test_guided_kudos_in_private(tg: FakeTelegram, squad: Squad) -> None:
     s = squad
     s.boris.send("/kudos")
     ask = await tg.next_bot_message(s.boris.private)
-    assert text(ask) == (
-        "Кого благодарим? Выберите коллегу или напишите его @username. Отменить — /cancel."
-    )
+    assert text(ask) == ru("kudos.pick_receiver")
     assert buttons(ask) == ["Анна", "Вера", "Лена"]  # members but the giver; not Глеб
 
     s.boris.send("@ghost_user")
     refusal = await tg.next_bot_message(s.boris.private)
-    assert text(refusal).startswith("Не нашёл @ghost_user среди участников команды.")
+    assert text(refusal) == ru("kudos.unknown_username", username="@ghost_user")
     s.boris.send("@boris_b")
     refusal = await tg.next_bot_message(s.boris.private)
-    assert text(refusal) == "Себя благодарить нельзя — но вы наверняка молодец!"
+    assert text(refusal) == ru("kudos.self")
 
     s.boris.send("@anna_k")  # the flow goes on
     pick = await tg.next_bot_message(s.boris.private)
-    assert text(pick) == "За какое качество благодарите Анна?"
-    assert buttons(pick)[-1] == "✖️ Отмена"
-    await s.boris.press(pick, "Эмпатия")
+    assert text(pick) == ru("kudos.pick_quality", names="Анна")
+    assert buttons(pick)[-1] == CANCEL
+    await s.boris.press(pick, ru.label("empathy"))
     ask_reason = await tg.next_bot_message(s.boris.private)
-    assert text(ask_reason) == "За что спасибо? Напишите пару слов (от 3 до 500 символов)."
+    assert text(ask_reason) == ru("kudos.ask_reason")
 
     s.boris.send("ок")
     short = await tg.next_bot_message(s.boris.private)
-    assert text(short) == "Напишите, за что спасибо: хотя бы 3 символа."
+    assert text(short) == ru("kudos.reason_short", n=3)
     s.boris.send("за терпеливые объяснения новичку")
     confirm = await tg.next_bot_message(s.boris.private)
-    the_card = card("Борис", "Анна", "за терпеливые объяснения новичку", "Эмпатия")
-    assert text(confirm) == "Отправить благодарность?\n\n" + the_card
-    assert buttons(confirm) == ["✅ Отправить", "✖️ Отмена"]
+    names = {"giver": "Борис", "receivers": "Анна", "reason": "за терпеливые объяснения новичку"}
+    the_card = card(**names, quality=EMPATHY)
+    assert text(confirm) == ru(
+        "kudos.confirm", card=ru.html("kudos.card", **names, quality=EMPATHY)
+    )
+    assert buttons(confirm) == [ru.t("kudos.send"), CANCEL]
     assert await s.total() == 0
 
-    await s.boris.press(confirm, "✅ Отправить")
+    await s.boris.press(confirm, ru.t("kudos.send"))
     assert buttons(current(tg, confirm)) == []
     receipt = await tg.next_bot_message(s.boris.private)
     assert text(receipt) == the_card + left(4)
@@ -632,7 +670,7 @@ async def test_guided_kudos_in_private(tg: FakeTelegram, squad: Squad) -> None:
     assert text(announcement) == the_card
     assert buttons(announcement) == []
     personal = await tg.next_bot_message(s.anna.private)
-    assert text(personal) == dm("Борис", "за терпеливые объяснения новичку", "Эмпатия")
+    assert text(personal) == dm("Борис", "за терпеливые объяснения новичку", EMPATHY)
     assert await s.total() == 1
 
     # cancelled at the confirmation: nothing is sent anywhere
@@ -641,14 +679,14 @@ async def test_guided_kudos_in_private(tg: FakeTelegram, squad: Squad) -> None:
     ask = await tg.next_bot_message(s.boris.private)
     await s.boris.press(ask, "Вера")
     pick = await tg.next_bot_message(s.boris.private)
-    assert text(pick) == "За какое качество благодарите Вера?"
-    await s.boris.press(pick, "Ответственность")
+    assert text(pick) == ru("kudos.pick_quality", names="Вера")
+    await s.boris.press(pick, ru.label("responsibility"))
     await tg.next_bot_message(s.boris.private)
     s.boris.send("за дежурство в выходные")
     confirm = await tg.next_bot_message(s.boris.private)
-    await s.boris.press(confirm, "✖️ Отмена")
+    await s.boris.press(confirm, CANCEL)
     cancelled = await tg.next_bot_message(s.boris.private)
-    assert text(cancelled) == "Благодарность отменена, ничего не отправлено."
+    assert text(cancelled) == ru("kudos.cancelled")
     assert buttons(current(tg, confirm)) == []
     await s.settle()
     assert await s.total() == 1
@@ -660,21 +698,21 @@ async def test_guided_kudos_in_private(tg: FakeTelegram, squad: Squad) -> None:
     ask = await tg.next_bot_message(s.boris.private)
     await s.boris.press(ask, "Лена")
     pick = await tg.next_bot_message(s.boris.private)
-    await s.boris.press(pick, "✖️ Отмена")
-    assert text(current(tg, pick)) == "Благодарность отменена, ничего не отправлено."
+    await s.boris.press(pick, CANCEL)
+    assert text(current(tg, pick)) == ru("kudos.cancelled")
     s.boris.send("просто текст")
     hint = await tg.next_bot_message(s.boris.private)
-    assert "/tip" in text(hint)  # the flow is over: stray text gets the usual hint
+    assert text(hint) == ru("common.text_hint")  # the flow is over: stray text gets the hint
 
     # /cancel at the reason step: a command is not taken for the reason
     s.boris.send("/kudos")
     await s.boris.press(await tg.next_bot_message(s.boris.private), "Анна")
-    await s.boris.press(await tg.next_bot_message(s.boris.private), "Эмпатия")
+    await s.boris.press(await tg.next_bot_message(s.boris.private), EMPATHY)
     await tg.next_bot_message(s.boris.private)
     s.boris.send("/cancel")
-    assert text(await tg.next_bot_message(s.boris.private)) == "Отменено. Чем ещё помочь? /help"
+    assert text(await tg.next_bot_message(s.boris.private)) == ru("cancel.done")
     s.boris.send("за то, что уже не отправится")
-    assert "/tip" in text(await tg.next_bot_message(s.boris.private))
+    assert text(await tg.next_bot_message(s.boris.private)) == ru("common.text_hint")
     await s.settle()
     assert await s.total() == 1
 
@@ -685,23 +723,23 @@ async def test_undo_in_private_also_withdraws_the_group_announcement(
     s = squad
     s.boris.send("/kudos")
     await s.boris.press(await tg.next_bot_message(s.boris.private), "Анна")
-    await s.boris.press(await tg.next_bot_message(s.boris.private), "Эмпатия")
+    await s.boris.press(await tg.next_bot_message(s.boris.private), EMPATHY)
     await tg.next_bot_message(s.boris.private)
     s.boris.send("за помощь с клиентом")
-    await s.boris.press(await tg.next_bot_message(s.boris.private), "✅ Отправить")
+    await s.boris.press(await tg.next_bot_message(s.boris.private), ru.t("kudos.send"))
     receipt = await tg.next_bot_message(s.boris.private)
     announcement = await tg.next_bot_message(s.group)
     await tg.next_bot_message(s.anna.private)
     assert await s.total() == 1
 
-    await s.boris.press(receipt, "↩️ Отменить")
-    assert text(current(tg, receipt)) == "↩️ Борис отменил(а) благодарность."
+    await s.boris.press(receipt, UNDO)
+    assert text(current(tg, receipt)) == ru("kudos.undone", giver="Борис")
     assert await s.total() == 0
     assert await s.remaining(s.boris) == 5
     # the group must not keep announcing a kudos that no longer exists
     live = {m.message_id: m for m in tg.bot_messages(s.group)}
     still = live.get(announcement.message_id)
-    assert still is None or text(still) == "↩️ Борис отменил(а) благодарность.", text(still)
+    assert still is None or text(still) == ru("kudos.undone", giver="Борис"), text(still)
 
 
 # --- 8. receivers the bot cannot write to -------------------------------------------------------
@@ -713,11 +751,11 @@ async def test_unreachable_receivers_get_their_kudos_when_they_come(
     s = squad
     team = await s.team()
     # Глеб never started the bot: the button sends him to it, he is not a member yet
-    answer = await s.gleb.press(s.greeting, "Вступить в команду")
+    answer = await s.gleb.press(s.greeting, JOIN)
     assert answer.url == f"https://t.me/spasibot_bot?start=team_{team.join_code}"
     assert await s.teams.member(team, s.gleb.id) is None
     s.group_send(s.boris, "/kudos @gleb_g за помощь с базой знаний #эмпатия")
-    assert (await s.group_reply()).startswith("Не нашёл @gleb_g среди участников команды.")
+    assert await s.group_reply() == ru("kudos.unknown_username", username="@gleb_g")
 
     # Вера blocked the bot and the bot knows it
     s.vera.block_bot()
@@ -750,20 +788,19 @@ async def test_unreachable_receivers_get_their_kudos_when_they_come(
     assert len([c for c in tg.calls if not c.ok]) == 1
 
     for user, missed in (
-        (
-            s.vera,
-            "• Борис: «за ночную смену» (Ответственность)",
-        ),
+        (s.vera, mine_line("Борис", "за ночную смену", RESPONSIBILITY)),
         (
             s.anna,
-            "• Борис: «за помощь с базой знаний» (Эмпатия)\n• Вера: «за отчёт» (Эмпатия)",
+            mine_line("Борис", "за помощь с базой знаний", EMPATHY)
+            + "\n"
+            + mine_line("Вера", "за отчёт", EMPATHY),
         ),
     ):
         user.start_bot()  # back: unblocks the bot
         welcome = await tg.next_bot_message(user.private)
-        assert text(welcome).startswith(f"Привет, {user.first_name}!")
+        assert text(welcome) == ru("start.private", name=user.first_name)
         pending = await tg.next_bot_message(user.private)
-        assert text(pending) == "Пока вы не были на связи, вас поблагодарили:\n" + missed
+        assert text(pending) == ru("teams.undelivered_header") + "\n" + missed
 
     # shown once; new kudos arrive as usual now
     s.vera.send("/start")
@@ -775,7 +812,7 @@ async def test_unreachable_receivers_get_their_kudos_when_they_come(
     # Глеб starts the bot with the team link: he joins, and is thanked like everyone
     s.gleb.start_bot(f"team_{team.join_code}")
     joined = await tg.next_bot_message(s.gleb.private)
-    assert text(joined).startswith("Готово: вы в команде «Поддержка».")
+    assert text(joined) == ru("teams.joined_private", title=TEAM)
     await s.thank(s.boris, s.gleb, "за помощь с базой знаний")
 
 
@@ -794,50 +831,40 @@ async def test_top_by_period_and_quality_with_shared_places(tg: FakeTelegram, sq
     await s.thank(s.boris, s.anna, "за отчёт")
     await s.thank(s.vera, s.anna, "за подмену", "#ответственность")
 
-    s.group_send(s.boris, "/top")
-    assert await s.group_reply() == (
-        "Самые отмечаемые коллеги — этот месяц\n"
-        "1. Анна — 2\n1. Вера — 2\n\n"
-        "Чаще всего благодарят за:\n• Эмпатия — 3\n• Ответственность — 1"
+    month = top("month", [(1, "Анна", 2), (1, "Вера", 2)], [(EMPATHY, 3), (RESPONSIBILITY, 1)])
+    week = top("week", [(1, "Анна", 2)], [(EMPATHY, 1), (RESPONSIBILITY, 1)])
+    ever = top(
+        "all",
+        [(1, "Лена", 3), (2, "Анна", 2), (2, "Вера", 2)],
+        [(EMPATHY, 3), (PATIENCE, 3), (RESPONSIBILITY, 1)],
     )
-    s.group_send(s.boris, "/top week")
-    assert await s.group_reply() == (
-        "Самые отмечаемые коллеги — эта неделя\n"
-        "1. Анна — 2\n\n"
-        "Чаще всего благодарят за:\n• Эмпатия — 1\n• Ответственность — 1"
-    )
-    s.group_send(s.boris, "/top all")
-    assert await s.group_reply() == (
-        "Самые отмечаемые коллеги — всё время\n"
-        "1. Лена — 3\n2. Анна — 2\n2. Вера — 2\n\n"
-        "Чаще всего благодарят за:\n• Эмпатия — 3\n• Усидчивость и терпение — 3\n"
-        "• Ответственность — 1"
-    )
+    # the period in English or in Russian, as /help writes it
+    for command, board in (
+        ("/top", month),
+        ("/top week", week),
+        ("/top неделя", week),
+        ("/top month", month),
+        ("/top месяц", month),
+        ("/top all", ever),
+        ("/top всё", ever),
+    ):
+        s.group_send(s.boris, command)
+        assert await s.group_reply() == board, command
     s.group_send(s.boris, "/top #эмпатия")
-    assert await s.group_reply() == (
-        "Самые отмечаемые за «Эмпатия» — этот месяц\n1. Вера — 2\n2. Анна — 1"
-    )
+    assert await s.group_reply() == top("month", [(1, "Вера", 2), (2, "Анна", 1)], quality=EMPATHY)
     s.group_send(s.boris, "/top all #терпение")
-    assert await s.group_reply() == (
-        "Самые отмечаемые за «Усидчивость и терпение» — всё время\n1. Лена — 3"
-    )
+    assert await s.group_reply() == top("all", [(1, "Лена", 3)], quality=PATIENCE)
     for bad in ("/top вчера", "/top #xyzzy"):
         s.group_send(s.boris, bad)
-        assert await s.group_reply() == (
-            "Не понимаю период. Используйте: /top week, /top month или /top all, "
-            "можно с #качеством."
-        )
+        assert await s.group_reply() == ru("kudos.bad_period")
 
     s.anna.send("/top week")  # in private: the current team
     private = await tg.next_bot_message(s.anna.private)
-    assert text(private).startswith("Самые отмечаемые коллеги — эта неделя\n1. Анна — 2")
+    assert text(private) == week
 
     s.clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=MSK))  # the next Monday: a new week
     s.group_send(s.boris, "/top week")
-    assert await s.group_reply() == (
-        "Самые отмечаемые коллеги — эта неделя\n"
-        "За этот период благодарностей пока нет. Станьте первым: /kudos"
-    )
+    assert await s.group_reply() == top("week", [])
 
 
 async def test_mykudos_counts_qualities_reasons_and_pages(tg: FakeTelegram, squad: Squad) -> None:
@@ -851,36 +878,41 @@ async def test_mykudos_counts_qualities_reasons_and_pages(tg: FakeTelegram, squa
 
     s.anna.send("/mykudos")
     mine = await tg.next_bot_message(s.anna.private)
-    assert text(mine) == (
-        "Ваши благодарности в «Поддержка»\nПолучено: 6 · отправлено: 1\n\n"
-        "Вас благодарили за:\n• Эмпатия — 5\n• Ответственность — 1\n\n"
-        "Вы благодарили за:\n• Эмпатия — 1\n\n"
-        "Последние благодарности:\n"
-        "• Вера: «за подмену» (Ответственность)\n"
-        "• Борис: «благодарность номер 4» (Эмпатия)\n"
-        "• Борис: «благодарность номер 3» (Эмпатия)\n"
-        "• Борис: «благодарность номер 2» (Эмпатия)\n"
-        "• Борис: «благодарность номер 1» (Эмпатия)"
+    assert text(mine) == "\n".join(
+        [
+            ru("kudos.mine_title", team=TEAM, received=6, given=1),
+            "",
+            ru("kudos.mine_received"),
+            count_line(EMPATHY, 5),
+            count_line(RESPONSIBILITY, 1),
+            "",
+            ru("kudos.mine_given"),
+            count_line(EMPATHY, 1),
+            "",
+            ru("kudos.mine_last"),
+            mine_line("Вера", "за подмену", RESPONSIBILITY),
+            *(mine_line("Борис", f"благодарность номер {n}", EMPATHY) for n in (4, 3, 2, 1)),
+        ]
     )
-    assert buttons(mine) == ["Дальше »"]
+    assert buttons(mine) == [ru.t("kudos.next")]
 
-    await s.anna.press(mine, "Дальше »")
+    await s.anna.press(mine, ru.t("kudos.next"))
     page = current(tg, mine)
     assert text(page).endswith(
-        "Последние благодарности:\n• Борис: «благодарность номер 0» (Эмпатия)"
+        ru("kudos.mine_last") + "\n" + mine_line("Борис", "благодарность номер 0", EMPATHY)
     )
-    assert buttons(page) == ["« Назад"]
-    await s.anna.press(page, "« Назад")
+    assert buttons(page) == [ru.t("kudos.prev")]
+    await s.anna.press(page, ru.t("kudos.prev"))
     assert text(current(tg, mine)) == text(mine)
 
     s.vera.send("/mykudos")
     few = await tg.next_bot_message(s.vera.private)
-    assert "Получено: 0 · отправлено: 1" in text(few)
+    assert text(few).startswith(ru("kudos.mine_title", team=TEAM, received=0, given=1) + "\n")
     assert buttons(few) == []
 
     s.group_send(s.anna, "/mykudos")
     pointer = await tg.next_bot_message(s.group)
-    assert text(pointer) == "Эта команда работает в личном чате со мной."
+    assert text(pointer) == ru("common.private_only")
     assert pointer.reply_markup is not None
     assert pointer.reply_markup.inline_keyboard[0][0].url == "https://t.me/spasibot_bot"
 
@@ -895,23 +927,25 @@ async def test_html_in_reasons_and_names_is_shown_as_text(tg: FakeTelegram, squa
     await tg.next_bot_message(tom.private)
     tg.join_group(s.group, tom)
     greeting = await tg.next_bot_message(s.group)
-    await tom.press(greeting, "Вступить в команду")
+    await tom.press(greeting, JOIN)
     await tg.next_bot_message(tom.private)
 
     message = tom.send("Починил <b>всё</b>", chat=s.group)
     reason = "<b>x</b> & <script>alert(1)</script>"
     s.group_send(s.anna, f"/kudos {reason} #эмпатия", reply_to=message)
     announcement = await tg.next_bot_message(s.group)
-    assert text(announcement) == card("Анна", "Том <i>&", reason, "Эмпатия") + left(4)
+    assert text(announcement) == card("Анна", "Том <i>&", reason, EMPATHY) + left(4)
     personal = await tg.next_bot_message(tom.private)
-    assert text(personal) == dm("Анна", reason, "Эмпатия")
+    assert text(personal) == dm("Анна", reason, EMPATHY)
 
     await s.thank(tom, s.anna, "за <code> & </pre>")
     s.group_send(s.boris, "/top")
-    assert "1. Анна — 1\n1. Том <i>& — 1" in await s.group_reply()
+    assert await s.group_reply() == top(
+        "month", [(1, "Анна", 1), (1, "Том <i>&", 1)], [(EMPATHY, 2)]
+    )
     undo = tg.bot_messages(s.group)[-2]
-    await tom.press(undo, "↩️ Отменить")
-    assert text(current(tg, undo)) == "↩️ Том <i>& отменил(а) благодарность."
+    await tom.press(undo, UNDO)
+    assert text(current(tg, undo)) == ru("kudos.undone", giver="Том <i>&")
     assert not [c for c in tg.calls if not c.ok]
 
 
@@ -929,40 +963,44 @@ async def test_export_csv_for_leads(tg: FakeTelegram, squad: Squad) -> None:
 
     s.lead.send("/export")
     document = await tg.next_bot_message(s.lead.private)
-    assert text(document) == "Благодарности команды «Поддержка», этот месяц. Строк: 2."
+    assert text(document) == ru(
+        "kudos.export_ready", team=TEAM, period=ru.t("kudos.period_month"), n=2
+    )
     data = tg.document_bytes(document)
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheets read it as UTF-8
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows == [
-        ["date", "giver", "receiver", "quality", "reason"],
-        ["2026-11-18 12:00", "Борис", "Анна", "Эмпатия", "за подмену"],
-        ["2026-11-18 12:05", "Вера", "Борис", "Ответственность", "'=СУММ(A1:A3) и формулы"],
+        next(csv.reader([ru.t("kudos.export_header")])),
+        ["2026-11-18 12:00", "Борис", "Анна", EMPATHY, "за подмену"],
+        ["2026-11-18 12:05", "Вера", "Борис", RESPONSIBILITY, "'=СУММ(A1:A3) и формулы"],
     ]
     assert (tg.document(document).file_name or "").endswith(".csv")
 
     s.lead.send("/export 2026-10")
     october = await tg.next_bot_message(s.lead.private)
     rows = list(csv.reader(io.StringIO(tg.document_bytes(october).decode("utf-8-sig"))))
-    assert rows[1:] == [
-        ["2026-10-30 18:00", "Анна", "Вера", "Усидчивость и терпение", "за октябрь"]
-    ]
-    s.lead.send("/export all")
-    everything = await tg.next_bot_message(s.lead.private)
-    rows = list(csv.reader(io.StringIO(tg.document_bytes(everything).decode("utf-8-sig"))))
-    assert len(rows) == 4
-    assert rows[1][4] == "за октябрь"
+    assert rows[1:] == [["2026-10-30 18:00", "Анна", "Вера", PATIENCE, "за октябрь"]]
+    for command in ("/export all", "/export всё"):  # as /help writes it
+        s.lead.send(command)
+        everything = await tg.next_bot_message(s.lead.private)
+        assert text(everything) == ru(
+            "kudos.export_ready", team=TEAM, period=ru.t("kudos.period_all"), n=3
+        )
+        rows = list(csv.reader(io.StringIO(tg.document_bytes(everything).decode("utf-8-sig"))))
+        assert len(rows) == 4
+        assert rows[1][4] == "за октябрь"
 
     for bad in ("/export 2026-13", "/export вчера"):
         s.lead.send(bad)
         how = await tg.next_bot_message(s.lead.private)
-        assert text(how) == "Выгрузка: /export (этот месяц), /export all или /export 2026-11."
+        assert text(how) == ru("kudos.export_how")
 
     s.anna.send("/export")
     refusal = await tg.next_bot_message(s.anna.private)
-    assert text(refusal) == "Это могут делать только лиды команды (администраторы группы)."
+    assert text(refusal) == ru("teams.not_lead")
     assert refusal.document is None
     s.group_send(s.lead, "/export")
-    assert await s.group_reply() == "Эта команда работает в личном чате со мной."
+    assert await s.group_reply() == ru("common.private_only")
 
 
 # --- 12. forget me -----------------------------------------------------------------------------
@@ -979,17 +1017,17 @@ async def test_forget_me_keeps_the_kudos_without_the_name(tg: FakeTelegram, squa
 
     s.anna.send("/forget_me")
     ask = await tg.next_bot_message(s.anna.private)
-    assert text(ask).startswith("Удалить ваши данные?")
-    assert buttons(ask) == ["Да, удалить", "Нет"]
-    await s.anna.press(ask, "Нет")
-    assert text(current(tg, ask)) == "Ничего не удалено."
+    assert text(ask) == ru("kudos.forget_confirm")
+    assert buttons(ask) == [ru.t("kudos.forget_yes"), ru.t("kudos.forget_no")]
+    await s.anna.press(ask, ru.t("kudos.forget_no"))
+    assert text(current(tg, ask)) == ru("kudos.kept")
     assert buttons(current(tg, ask)) == []
     assert await s.teams.member(team, s.anna.id) is not None
 
     s.anna.send("/forget_me")
     ask = await tg.next_bot_message(s.anna.private)
-    await s.anna.press(ask, "Да, удалить")
-    assert text(current(tg, ask)) == "Готово: ваши данные удалены."
+    await s.anna.press(ask, ru.t("kudos.forget_yes"))
+    assert text(current(tg, ask)) == ru("kudos.forgotten")
     assert await s.teams.member(team, s.anna.id) is None
     assert await s.running.app.dp["users"].get(s.anna.id) is None
     async with s.running.app.db.transaction() as conn:
@@ -998,13 +1036,11 @@ async def test_forget_me_keeps_the_kudos_without_the_name(tg: FakeTelegram, squa
 
     s.vera.send("/mykudos")
     mine = await tg.next_bot_message(s.vera.private)
-    assert "• бывший участник: «за терпение» (Усидчивость и терпение)" in text(mine)
+    assert mine_line(SOMEONE, "за терпение", PATIENCE) in text(mine).split("\n")
 
     s.group_send(s.boris, "/top")
-    assert await s.group_reply() == (
-        "Самые отмечаемые коллеги — этот месяц\n"
-        "1. бывший участник — 2\n2. Вера — 1\n\n"
-        "Чаще всего благодарят за:\n• Эмпатия — 2\n• Усидчивость и терпение — 1"
+    assert await s.group_reply() == top(
+        "month", [(1, SOMEONE, 2), (2, "Вера", 1)], [(EMPATHY, 2), (PATIENCE, 1)]
     )
 
 
@@ -1018,13 +1054,10 @@ async def test_birthday_set_refused_and_removed(tg: FakeTelegram, squad: Squad) 
         async with s.running.app.db.transaction() as conn:
             return (await teams_repo.profile(conn, s.anna.id))[1]
 
-    how = (
-        "Напишите дату рождения так: /birthday 25.12 (только день и месяц). "
-        "Удалить — /birthday off."
-    )
+    how = ru("kudos.birthday_how")
     s.anna.send("/birthday 31.12")
     saved = await tg.next_bot_message(s.anna.private)
-    assert text(saved).startswith("Запомнил: 31.12.")
+    assert text(saved) == ru("kudos.birthday_set", date="31.12")
     assert await birthday() == "12-31"
 
     for bad in ("/birthday 31.02", "/birthday 1.13", "/birthday", "/birthday завтра"):
@@ -1033,14 +1066,20 @@ async def test_birthday_set_refused_and_removed(tg: FakeTelegram, squad: Squad) 
     assert await birthday() == "12-31"
 
     s.anna.send("/birthday 29.02")  # a leap day is a valid birthday
-    assert text(await tg.next_bot_message(s.anna.private)).startswith("Запомнил: 29.02.")
+    assert text(await tg.next_bot_message(s.anna.private)) == ru("kudos.birthday_set", date="29.02")
     assert await birthday() == "02-29"
 
     s.anna.send("/birthday off")
     off = await tg.next_bot_message(s.anna.private)
-    assert text(off) == "Больше не поздравляю с днём рождения. Дата удалена."
+    assert text(off) == ru("kudos.birthday_off")
+    assert await birthday() is None
+
+    s.anna.send("/birthday 05.06")
+    assert text(await tg.next_bot_message(s.anna.private)) == ru("kudos.birthday_set", date="05.06")
+    s.anna.send("/birthday выкл")  # as /help writes it
+    assert text(await tg.next_bot_message(s.anna.private)) == ru("kudos.birthday_off")
     assert await birthday() is None
 
     s.group_send(s.anna, "/birthday 01.01")
-    assert await s.group_reply() == "Эта команда работает в личном чате со мной."
+    assert await s.group_reply() == ru("common.private_only")
     assert await birthday() is None

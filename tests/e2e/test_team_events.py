@@ -15,10 +15,16 @@ from aiogram.types import Message
 
 from bot.jobs import run_team_events
 from tests.e2e.conftest import TOKEN, Running, SettableClock, Starter, eventually
+from tests.e2e.texts import ru
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
 MSK = ZoneInfo("Europe/Moscow")
 TEAM = "Поддержка"
+JOIN = ru.t("teams.join")
+YES, NO = ru.t("settings.yes"), ru.t("settings.no")
+#: the catalogue's names of the qualities these stories thank for (#эмпатия by default)
+EMPATHY = ru.quality("empathy")
+PATIENCE = ru.quality("patience")
 
 
 @pytest.fixture
@@ -39,9 +45,40 @@ def text(message: Message) -> str:
     return message.text or message.caption or ""
 
 
+def month_title(month: str, names: str, n: int, qualities: str) -> str:
+    """The first lines of an employee-of-the-month post."""
+    return ru("kudos.month_title", month=month, names=names, n=n, qualities=qualities)
+
+
+def month_reason(reason: str, giver: str) -> str:
+    return ru("kudos.month_reason", reason=reason, giver=giver)
+
+
+def digest(*lines: str) -> str:
+    """A weekly digest of the team: its title, then ``lines``."""
+    return "\n".join([ru("kudos.digest_title", team=TEAM), *lines])
+
+
+def birthday_set(date: str) -> str:
+    return ru("kudos.birthday_set", date=date)
+
+
 def at(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
     """A moment in Moscow time (the team's default time zone)."""
     return datetime(year, month, day, hour, minute, second, tzinfo=MSK)
+
+
+def settings_panel(title: str, *, birthdays: str) -> str:
+    """A lead's /settings panel of a new team (the defaults but the birthday switch)."""
+    return ru(
+        "settings.title",
+        title=title,
+        timezone="Europe/Moscow",
+        budget=5,
+        announce=YES,
+        birthdays=birthdays,
+        digest=YES,
+    )
 
 
 async def settle(tg: FakeTelegram, running: Running) -> None:
@@ -59,9 +96,9 @@ async def form_team(
     tg.add_bot_to_group(group, by=lead)
     greeting = await tg.next_bot_message(group)
     for user in (lead, *joiners):
-        await user.press(greeting, "Вступить в команду")
+        await user.press(greeting, JOIN)
         done = await tg.next_bot_message(user.private)
-        assert text(done).startswith(f"Готово: вы в команде «{title}»")
+        assert text(done) == ru("teams.joined_private", title=title)
     return group
 
 
@@ -141,23 +178,18 @@ async def test_employee_of_the_month_once_at_ten_on_the_first(
     await s.run_events()
     post = text(await tg.next_bot_message(s.group))
     lines = post.split("\n")
-    assert lines[0] == "🏆 Сотрудник месяца — 10.2026"
-    assert lines[1] == "Анна, Вера: 2"  # a tie: both, with two kudos each in October
-    assert lines[2].startswith("Чаще всего благодарили за: ")
-    assert "Усидчивость и терпение" in lines[2]
-    assert set(lines[3:]) == {
-        "• «за октябрьский релиз» — Борис",
-        "• «за спокойствие» — Вера",
-        "• «за ночные смены» — Борис",
-        "• «за последний день месяца» — Анна",
+    # a tie: both, with two kudos each in October; the qualities are the first winner's
+    assert "\n".join(lines[:2]) == month_title("10.2026", "Анна, Вера", 2, PATIENCE)
+    assert set(lines[2:]) == {
+        month_reason("за октябрьский релиз", "Борис"),
+        month_reason("за спокойствие", "Вера"),
+        month_reason("за ночные смены", "Борис"),
+        month_reason("за последний день месяца", "Анна"),
     }
     assert "Лена" not in post  # her October kudos: 1; the November ones do not count
     for winner in (s.anna, s.vera):
         congratulation = await tg.next_bot_message(winner.private)
-        assert text(congratulation) == (
-            "🏆 Поздравляем! Вы — сотрудник месяца (10.2026) в команде «Поддержка». "
-            "Спасибо за вашу работу!"
-        )
+        assert text(congratulation) == ru("kudos.month_dm", month="10.2026", team=TEAM)
 
     # again: nothing; later that day: nothing
     await s.run_events()
@@ -183,8 +215,9 @@ async def test_employee_of_the_month_missed_at_ten_is_caught_up_at_start(
     clock.set(at(2026, 11, 1, 14, 0))
     s.running = await start_bot(clock=clock)
     post = text(await tg.next_bot_message(s.group))
-    assert post.startswith("🏆 Сотрудник месяца — 10.2026\nВера: 1\n")
-    assert "• «за ночные смены» — Борис" in post
+    assert post == month_title("10.2026", "Вера", 1, EMPATHY) + "\n" + month_reason(
+        "за ночные смены", "Борис"
+    )
     await tg.next_bot_message(s.vera.private)
     await s.run_events()
     await s.nothing_new(s.group, s.vera.private)
@@ -202,15 +235,15 @@ async def test_birthday_greeting_once_a_year_where_greetings_are_on(
     night = await form_team(tg, "Ночная смена", s.lead, [s.anna, s.boris])
     s.lead.send("/settings", chat=night)
     panel = await tg.next_bot_message(night)
-    assert "Поздравлять с днём рождения: да" in text(panel)
-    await s.lead.press(panel, "🎂 Дни рождения: да")
-    assert "Поздравлять с днём рождения: нет" in text(
+    assert text(panel) == settings_panel("Ночная смена", birthdays=YES)
+    await s.lead.press(panel, ru.t("settings.birthdays", state=YES))
+    assert text(
         next(m for m in tg.bot_messages(night) if m.message_id == panel.message_id)
-    )
+    ) == settings_panel("Ночная смена", birthdays=NO)
 
-    assert (await s.private(s.anna, "/birthday 24.11")).startswith("Запомнил: 24.11.")
-    assert (await s.private(s.vera, "/birthday 25.11")).startswith("Запомнил: 25.11.")
-    assert (await s.private(s.boris, "/birthday 29.02")).startswith("Запомнил: 29.02.")
+    assert (await s.private(s.anna, "/birthday 24.11")) == birthday_set("24.11")
+    assert (await s.private(s.vera, "/birthday 25.11")) == birthday_set("25.11")
+    assert (await s.private(s.boris, "/birthday 29.02")) == birthday_set("29.02")
 
     await s.run_events()  # 09:00: too early
     await s.nothing_new(s.group, night)
@@ -218,10 +251,7 @@ async def test_birthday_greeting_once_a_year_where_greetings_are_on(
     clock.set(at(2026, 11, 24, 10, 1))
     await s.run_events()
     greeting = await tg.next_bot_message(s.group)
-    assert text(greeting) == (
-        "🎂 Сегодня день рождения у Анна! Поздравляем! "
-        "Поблагодарите коллегу за что-нибудь хорошее: /kudos"
-    )
+    assert text(greeting) == ru("kudos.birthday_greeting", name="Анна")
     await s.run_events()
     clock.set(at(2026, 11, 24, 21, 0))
     await s.run_events()
@@ -229,22 +259,22 @@ async def test_birthday_greeting_once_a_year_where_greetings_are_on(
 
     clock.set(at(2026, 11, 25, 10, 1))
     await s.run_events()
-    assert text(await tg.next_bot_message(s.group)).startswith("🎂 Сегодня день рождения у Вера!")
+    assert text(await tg.next_bot_message(s.group)) == ru("kudos.birthday_greeting", name="Вера")
     await s.nothing_new(s.group, night)
 
     clock.set(at(2027, 2, 28, 10, 1))  # 29 February is greeted on the 28th in other years
     await s.run_events()
-    assert text(await tg.next_bot_message(s.group)).startswith("🎂 Сегодня день рождения у Борис!")
+    assert text(await tg.next_bot_message(s.group)) == ru("kudos.birthday_greeting", name="Борис")
     await s.nothing_new(s.group, night)
 
     clock.set(at(2027, 11, 24, 10, 1))  # a year later: again
     await s.run_events()
-    assert text(await tg.next_bot_message(s.group)).startswith("🎂 Сегодня день рождения у Анна!")
+    assert text(await tg.next_bot_message(s.group)) == ru("kudos.birthday_greeting", name="Анна")
     await s.run_events()
     await s.nothing_new(s.group, night)
 
     # /birthday off: no greeting next year
-    assert (await s.private(s.anna, "/birthday off")).startswith("Больше не поздравляю")
+    assert await s.private(s.anna, "/birthday off") == ru("kudos.birthday_off")
     clock.set(at(2028, 11, 24, 10, 1))
     await s.run_events()
     await s.nothing_new(s.group, night)
@@ -271,12 +301,11 @@ async def test_weekly_digest_on_monday_once_a_week(tg: FakeTelegram, start_bot: 
 
     clock.set(at(2026, 11, 23, 10, 5))
     await s.run_events()
-    digest = await tg.next_bot_message(s.group)
-    assert text(digest) == (
-        "📰 Неделя в команде «Поддержка»\n"
-        "Благодарностей за неделю: 3\n"
-        "Чаще всего благодарили за: Эмпатия, Усидчивость и терпение\n"
-        "Впервые поблагодарили: Вера, Лена — добро пожаловать!"
+    posted = await tg.next_bot_message(s.group)
+    assert text(posted) == digest(
+        ru("kudos.digest_total", n=3),
+        ru("kudos.digest_qualities", qualities=f"{EMPATHY}, {PATIENCE}"),
+        ru("kudos.digest_newcomers", names="Вера, Лена"),
     )
     await s.run_events()
     await s.running.stop()
@@ -288,25 +317,21 @@ async def test_weekly_digest_on_monday_once_a_week(tg: FakeTelegram, start_bot: 
 
     clock.set(at(2026, 11, 30, 10, 5))  # the next Monday: the week of 23-29 November
     await s.run_events()
-    assert text(await tg.next_bot_message(s.group)) == (
-        "📰 Неделя в команде «Поддержка»\n"
-        "Благодарностей за неделю: 1\n"
-        "Чаще всего благодарили за: Эмпатия\n"
-        "Впервые поблагодарили: Борис — добро пожаловать!"
+    assert text(await tg.next_bot_message(s.group)) == digest(
+        ru("kudos.digest_total", n=1),
+        ru("kudos.digest_qualities", qualities=EMPATHY),
+        ru("kudos.digest_newcomers", names="Борис"),
     )
     clock.set(at(2026, 12, 7, 10, 5))  # a quiet week
     await s.run_events()
-    assert text(await tg.next_bot_message(s.group)) == (
-        "📰 Неделя в команде «Поддержка»\n"
-        "На этой неделе благодарностей не было. Заметьте хорошее в коллегах: /kudos"
-    )
+    assert text(await tg.next_bot_message(s.group)) == digest(ru("kudos.digest_empty"))
     await s.run_events()
     await s.nothing_new()
 
     # a lead switches the digest off: no digest the next Monday
     s.lead.send("/settings")
     panel = await tg.next_bot_message(s.lead.private)
-    await s.lead.press(panel, "📰 Дайджест: да")
+    await s.lead.press(panel, ru.t("settings.digest", state=YES))
     clock.set(at(2026, 12, 14, 10, 5))
     await s.run_events()
     await s.nothing_new()
@@ -333,11 +358,11 @@ async def fire_through_scheduler(running: Running) -> None:
 async def test_team_events_fire_through_apscheduler(tg: FakeTelegram, start_bot: Starter) -> None:
     clock = SettableClock(at(2026, 11, 24, 10, 30))  # a Tuesday
     s = await make_squad(tg, start_bot, clock)
-    assert (await s.private(s.anna, "/birthday 24.11")).startswith("Запомнил: 24.11.")
+    assert (await s.private(s.anna, "/birthday 24.11")) == birthday_set("24.11")
 
     s.running.app.scheduler.run_soon("team-events")
     greeting = await tg.next_bot_message(s.group)
-    assert text(greeting).startswith("🎂 Сегодня день рождения у Анна!")
+    assert text(greeting) == ru("kudos.birthday_greeting", name="Анна")
     await s.running.app.scheduler.wait_idle()
 
     await fire_through_scheduler(s.running)  # fired again: nothing more
@@ -348,7 +373,9 @@ async def test_team_events_fire_through_apscheduler(tg: FakeTelegram, start_bot:
     clock.set(at(2026, 12, 1, 10, 0, 30))
     s.running.app.scheduler.run_soon("team-events")
     post = await tg.next_bot_message(s.group)
-    assert text(post).startswith("🏆 Сотрудник месяца — 11.2026\nВера: 1\n")
+    assert text(post) == month_title("11.2026", "Вера", 1, EMPATHY) + "\n" + month_reason(
+        "за ноябрьские смены", "Борис"
+    )
     await tg.next_bot_message(s.vera.private)
     await s.running.app.scheduler.wait_idle()
     await fire_through_scheduler(s.running)

@@ -8,9 +8,11 @@ from aiogram.types import InlineKeyboardButton, Message
 from bot.services.kudos import Period
 from bot.services.teams import Team, TeamsService
 from tests.e2e.conftest import Running, Starter, eventually
+from tests.e2e.texts import ru
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
-NOT_LEAD = "Это могут делать только лиды команды"
+NOT_LEAD = ru("teams.not_lead")
+JOIN = ru.t("teams.join")
 
 
 def teams_of(running: Running) -> TeamsService:
@@ -60,7 +62,7 @@ async def team_with_group(
 
 
 async def join_by_button(tg: FakeTelegram, user: FakeUser, greeting: Message) -> None:
-    answer = await user.press(greeting, "Вступить в команду")
+    answer = await user.press(greeting, JOIN)
     assert "Вы в команде" in (answer.text or "")
     assert "Готово: вы в команде" in ((await tg.next_bot_message(user.private)).text or "")
 
@@ -90,8 +92,8 @@ async def test_adding_the_bot_creates_a_team_and_greets_with_join_buttons(
     assert team.timezone == "Europe/Moscow"
     assert team.bot_present
     assert "«Поддержка L1»" in (greeting.text or "")
-    assert labels(greeting) == ["Вступить в команду"]  # one button: it opens the private chat
-    assert button(greeting, "Вступить в команду").callback_data == f"tj1:{team.id}"
+    assert labels(greeting) == [JOIN]  # one button: it opens the private chat
+    assert button(greeting, JOIN).callback_data == f"tj1:{team.id}"
     # the owner never started the bot: not a member yet, and the greeting tells them
     assert await teams_of(running).members(team) == []
     assert "Олег, и вы тоже" in (greeting.text or "")
@@ -109,7 +111,7 @@ async def test_member_who_started_the_bot_joins_by_button(
     await started(tg, agent)
     group, team, greeting = await team_with_group(tg, running, "Поддержка", [agent], [owner])
 
-    answer = await agent.press(greeting, "Вступить в команду")
+    answer = await agent.press(greeting, JOIN)
     assert answer.text == (
         "Вы в команде «Поддержка»! Откройте личный чат со мной, чтобы получать благодарности."
     )
@@ -117,7 +119,7 @@ async def test_member_who_started_the_bot_joins_by_button(
     welcome = await tg.next_bot_message(agent.private)
     assert (welcome.text or "").startswith("Готово: вы в команде «Поддержка».")
 
-    again = await agent.press(greeting, "Вступить в команду")
+    again = await agent.press(greeting, JOIN)
     assert again.text == "Вы уже в команде «Поддержка»."
     assert [m.user_id for m in await teams_of(running).members(team)] == [agent.id]
     assert len(tg.bot_messages(agent.private)) == 2  # /start's reply and one welcome
@@ -132,7 +134,7 @@ async def test_member_who_never_started_the_bot_is_sent_to_the_private_chat(
     shy = tg.user("Тихон", language_code="ru")
     _group, team, greeting = await team_with_group(tg, running, "Поддержка", [shy], [owner])
 
-    answer = await shy.press(greeting, "Вступить в команду")
+    answer = await shy.press(greeting, JOIN)
     assert answer.url == f"https://t.me/spasibot_bot?start=team_{team.join_code}"
     assert tg.bot_messages(shy.private) == []  # the bot may not write first
 
@@ -187,14 +189,14 @@ async def test_removing_the_bot_keeps_the_team_and_re_adding_greets_again(
     tg.add_bot_to_group(group, by=owner)
     greeting_again = await tg.next_bot_message(group)
     assert "«Поддержка»" in (greeting_again.text or "")
-    assert button(greeting_again, "Вступить в команду").callback_data == f"tj1:{team.id}"
+    assert button(greeting_again, JOIN).callback_data == f"tj1:{team.id}"
     back = await teams_of(running).by_chat(group.id)
     assert back is not None
     assert back.id == team.id
     assert back.join_code == team.join_code
     assert back.bot_present
     assert [m.user_id for m in await teams_of(running).members(team)] == [agent.id]
-    again = await agent.press(greeting_again, "Вступить в команду")
+    again = await agent.press(greeting_again, JOIN)
     assert again.text == "Вы уже в команде «Поддержка»."
 
 
@@ -527,7 +529,7 @@ async def test_promote_without_a_reply_explains_how(tg: FakeTelegram, start_bot:
     lead = tg.user("Олег", language_code="ru")
     group, _team, _ = await team_with_group(tg, running, "Поддержка", [], [lead])
     lead.send("/promote", chat=group)
-    assert "Ответьте командой /promote" in ((await tg.next_bot_message(group)).text or "")
+    assert (await tg.next_bot_message(group)).text == ru("teams.promote_how")
 
 
 # --- 9. /settings ---------------------------------------------------------------------------
@@ -632,7 +634,7 @@ async def test_html_in_the_group_title_is_shown_as_text(
     assert "Привет, «<b>Team</b> & co»!" in (greeting.text or "")
     assert not greeting.entities or all(e.type != "bold" for e in greeting.entities)
 
-    answer = await agent.press(greeting, "Вступить в команду")
+    answer = await agent.press(greeting, JOIN)
     assert "«<b>Team</b> & co»" in (answer.text or "")
     welcome = await tg.next_bot_message(agent.private)
     assert "«<b>Team</b> & co»" in (welcome.text or "")
@@ -674,7 +676,9 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_team(
         [lead.id, agent.id]
     )
     agent.send("/top", chat=supergroup)  # the team answers in its new chat
-    assert "Самые отмечаемые" in ((await tg.next_bot_message(supergroup)).text or "")
+    board = (await tg.next_bot_message(supergroup)).text
+    month = ru.t("kudos.period_month")
+    assert board == ru("kudos.top_title", period=month) + "\n" + ru("kudos.top_empty")
 
 
 async def test_the_team_chat_speaks_the_language_of_whoever_added_the_bot(
@@ -703,6 +707,6 @@ async def test_kudos_to_someone_outside_the_team_offers_the_way_in(
     lead.send("/kudos спасибо за помощь #эмпатия", chat=group, reply_to=said)
     reply = await tg.next_bot_message(group)
     assert "не в команде" in (reply.text or "")
-    assert labels(reply) == ["Вступить в команду"]
+    assert labels(reply) == [JOIN]
     board = await running.app.dp["kudos"].board(team, Period.ALL)
     assert board.total == 0
