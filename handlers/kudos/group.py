@@ -1,5 +1,6 @@
 """/kudos in the team chat: by reply, @mention or text mention; the quality by #tag or, when
-there is none, by buttons under a draft that only the giver can press."""
+there is none (or it names no quality: said so, with the close ones), by buttons under a draft
+that only the giver can press: the team's most used first, «Ещё…» pages through the rest."""
 
 from __future__ import annotations
 
