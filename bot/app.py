@@ -51,6 +51,7 @@ PRIVATE_COMMANDS = (
     "kudos",
     "mykudos",
     "top",
+    "tags",
     "team",
     "birthday",
     "portrait",
@@ -60,7 +61,7 @@ PRIVATE_COMMANDS = (
     "forget_me",
     "cancel",
 )
-GROUP_COMMANDS = ("kudos", "top", "help", "portrait", "settings", "promote", "leave")
+GROUP_COMMANDS = ("kudos", "tags", "top", "help", "portrait", "settings", "promote", "leave")
 ADMIN_COMMANDS = ("tip_preview", "tip_now", "tip_stats")
 #: Team events (employee of the month, birthdays, digest) are checked this often.
 TEAM_EVENTS_CRON = "*/5 * * * *"

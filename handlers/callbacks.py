@@ -109,3 +109,10 @@ class MinePage(CallbackData, prefix="mp1"):
 
 class ForgetMe(CallbackData, prefix="fm1"):
     confirm: bool
+
+
+class KudosPage(CallbackData, prefix="kp1"):
+    """Another page of the quality buttons of a kudos draft (``draft`` as in KudosQuality)."""
+
+    draft: str
+    page: int

@@ -12,12 +12,12 @@ from datetime import date, datetime
 from html import escape
 from typing import Any
 
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import DeleteMessage, EditMessageText, SendMessage
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translations, Translator
 from bot.services.deliveries import BaseKind, DeliveryKind, Ledger
-from bot.services.kudos import KIND_ANNOUNCE, KIND_DM, KIND_EDIT, KudosService
+from bot.services.kudos import KIND_ANNOUNCE, KIND_DM, KIND_EDIT, KIND_PROMPT, KudosService
 from bot.services.recognition import (
     KIND_BIRTHDAY,
     KIND_DIGEST,
@@ -52,6 +52,14 @@ class PlainText(BaseKind):
 
     async def render(self, row: Any) -> SendMessage:
         return SendMessage(chat_id=row.chat_id, text=str(row.payload["text"]))
+
+
+class PromptExpiry(BaseKind):
+    """A one-tap kudos prompt nobody used: removed from the team chat (a used one's row is
+    cancelled when it is used)."""
+
+    async def render(self, row: Any) -> DeleteMessage:
+        return DeleteMessage(chat_id=row.chat_id, message_id=int(row.payload["message"]))
 
 
 class KudosDm(BaseKind):
@@ -296,6 +304,7 @@ def delivery_kinds(
         KIND_DM: KudosDm(kudos, notifier),
         KIND_ANNOUNCE: KudosAnnounce(kudos, teams, notifier),
         KIND_EDIT: KudosEdit(kudos, teams, notifier, ledger),
+        KIND_PROMPT: PromptExpiry(),
         KIND_TIP: TipPost(tips, content, translations.get(translations.default)),
         KIND_ALERT: AdminAlert(notifier),
         KIND_MONTH: events,

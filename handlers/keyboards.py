@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
 from bot.services.teams import PortraitQuality, Team
@@ -11,6 +12,7 @@ from handlers.callbacks import (
     KudosConfirm,
     KudosDraftCancel,
     KudosFix,
+    KudosPage,
     KudosQuality,
     KudosReceiver,
     KudosRequality,
@@ -186,24 +188,46 @@ def team_settings(team: Team, i18n: Translator) -> InlineKeyboardMarkup:
 
 
 def kudos_qualities(
-    draft: str, qualities: list[PortraitQuality], i18n: Translator
+    draft: str,
+    qualities: list[PortraitQuality],
+    i18n: Translator,
+    page: int = 0,
+    first: int | None = None,
 ) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
-            text=q.button(i18n.code)[:40],
-            callback_data=KudosQuality(draft=draft, quality=q.id).pack(),
+    """One page of quality buttons (``qualities`` in the order to offer them; the first page
+    holds ``first``, default QUALITIES_FIRST_PAGE), «More…» and «Back» between the pages,
+    and cancel."""
+    page = max(0, page)
+    shown, more = quality_page(qualities, page, QUALITIES_FIRST_PAGE if first is None else first)
+    builder = InlineKeyboardBuilder()
+    for q in shown:
+        builder.button(
+            text=q.button(i18n.code)[:40], callback_data=KudosQuality(draft=draft, quality=q.id)
         )
-        for q in qualities
-    ]
-    keyboard = rows(buttons, 2)
-    keyboard.append(
-        [
+    builder.adjust(2)
+    moves = []
+    if page > 0:
+        moves.append(
             InlineKeyboardButton(
-                text=i18n.t("kudos.cancel"), callback_data=KudosDraftCancel(draft=draft).pack()
+                text=i18n.t("kudos.page_back"),
+                callback_data=KudosPage(draft=draft, page=page - 1).pack(),
             )
-        ]
+        )
+    if more:
+        moves.append(
+            InlineKeyboardButton(
+                text=i18n.t("kudos.page_more"),
+                callback_data=KudosPage(draft=draft, page=page + 1).pack(),
+            )
+        )
+    if moves:
+        builder.row(*moves)
+    builder.row(
+        InlineKeyboardButton(
+            text=i18n.t("kudos.cancel"), callback_data=KudosDraftCancel(draft=draft).pack()
+        )
     )
-    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+    return builder.as_markup()
 
 
 def kudos_requality(
@@ -296,3 +320,19 @@ def forget_me(i18n: Translator) -> InlineKeyboardMarkup:
 
 def link_button(text: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])
+
+
+#: quality buttons on the first page of a kudos draft (the team's most used qualities)
+QUALITIES_FIRST_PAGE = 6
+#: quality buttons on each further page
+QUALITIES_PAGE = 8
+
+
+def quality_page(
+    qualities: list[PortraitQuality], page: int, first: int
+) -> tuple[list[PortraitQuality], bool]:
+    """The qualities on ``page`` (0: the first ``first``, then QUALITIES_PAGE each) and
+    whether a further page follows."""
+    start = 0 if page <= 0 else first + (page - 1) * QUALITIES_PAGE
+    end = first if page <= 0 else start + QUALITIES_PAGE
+    return qualities[start:end], end < len(qualities)

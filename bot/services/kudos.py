@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -54,6 +54,10 @@ class Period(StrEnum):
 KIND_DM = "kudos.dm"
 KIND_ANNOUNCE = "kudos.announce"
 KIND_EDIT = "kudos.edit"
+#: removes a one-tap kudos prompt nobody used (payload ``message``: its id in ``chat_id``)
+KIND_PROMPT = "kudos.prompt"
+#: a one-tap kudos prompt in the team chat stays this long unless it is used first
+PROMPT_LIFETIME = timedelta(minutes=1)
 
 
 def dm_key(item: KudosRow) -> str:
@@ -64,6 +68,10 @@ def dm_key(item: KudosRow) -> str:
 
 def announce_key(batch: str) -> str:
     return f"kudos-ann:{batch}"
+
+
+def prompt_key(chat_id: int, message_id: int) -> str:
+    return f"kudos-prompt:{chat_id}:{message_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +402,34 @@ class KudosService:
     async def qualities_for(self, team: Team) -> list[PortraitQuality]:
         return await self._teams.enabled_qualities(team)
 
+    async def qualities_ranked(self, team: Team) -> list[PortraitQuality]:
+        """The enabled qualities, the ones the team thanks for most often first."""
+        qualities = await self.qualities_for(team)
+        async with self._db.read() as conn:
+            used = await repo.top_qualities(conn, team.id, None, limit=len(qualities) + 100)
+        return rank_by_use(qualities, {str(c.key): c.count for c in used})
+
+    # --- the one-tap prompt under a plain thank-you ----------------------------------------
+
+    async def prompt_shown(self, chat_id: int, message_id: int) -> None:
+        """A one-tap kudos prompt was posted: the ledger removes it after PROMPT_LIFETIME
+        unless it is used (or dismissed) first."""
+        async with self._db.transaction() as conn:
+            await self._ledger.add(
+                conn,
+                key=prompt_key(chat_id, message_id),
+                kind=KIND_PROMPT,
+                chat_id=chat_id,
+                payload={"message": message_id},
+                priority=PRIORITY_TEAM,
+                due_at=self._clock.now() + PROMPT_LIFETIME,
+            )
+
+    async def prompt_closed(self, chat_id: int, message_id: int) -> None:
+        """The prompt was used or dismissed: nothing removes it later."""
+        async with self._db.transaction() as conn:
+            await self._ledger.cancel(conn, [prompt_key(chat_id, message_id)])
+
 
 async def _check_people(
     conn: AsyncConnection, team: Team, giver_id: int, receiver_ids: list[int]
@@ -416,29 +452,52 @@ def _dedupe(giver_id: int, receiver_id: int, reason: str, day: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-def _norm(text: str) -> str:
+def rank_by_use(qualities: list[PortraitQuality], used: Mapping[str, int]) -> list[PortraitQuality]:
+    """The most used first; equal use (and never used) keeps the portrait's order."""
+    return sorted(qualities, key=lambda q: -used.get(q.id, 0))
+
+
+def thanks_reason(text: str, words: Iterable[str]) -> str | None:
+    """For a message that starts with a thank-you word (``спасибо``, ``thanks``, ``+1``), the
+    rest of it ("" when nothing follows); None when it starts otherwise. A word counts only
+    as a whole word: «спасибочки», «+7 999…» do not start with one."""
+    stripped = text.strip()
+    for word in sorted({w.strip().casefold() for w in words if w.strip()}, key=len, reverse=True):
+        if stripped[: len(word)].casefold() != word:
+            continue
+        rest = stripped[len(word) :]
+        if rest[:1].isalnum():
+            continue
+        return rest.strip(" \t\n,.!:;—–-+)")
+    return None
+
+
+def normalized(text: str) -> str:
+    """Casefolded, ``_``/``-`` as spaces, ё as е, single spaces: how tags and names compare."""
     return " ".join(text.casefold().replace("_", " ").replace("-", " ").replace("ё", "е").split())
 
 
 def match_quality(tag: str, qualities: list[PortraitQuality]) -> PortraitQuality | None:
-    """The portrait quality a ``#tag`` names: its id or full name (either language), else the
-    only quality with a word of its name equal to the tag, else the only one the tag starts."""
-    wanted = _norm(tag.lstrip("#"))
+    """The portrait quality a ``#tag`` names: its id, full name or button label (either
+    language), else the only quality with a word of its name equal to the tag, else the only
+    one the tag starts."""
+    wanted = normalized(tag.lstrip("#"))
     if len(wanted) < 3:
         return None
     for q in qualities:
-        if wanted in {_norm(q.id), _norm(q.name_ru), _norm(q.name_en)}:
+        whole = (q.id, q.name_ru, q.name_en, q.label_ru, q.label_en)
+        if wanted in {normalized(text) for text in whole}:
             return q
     by_word = [
         q
         for q in qualities
-        if wanted in _norm(q.name_ru).split() or wanted in _norm(q.name_en).split()
+        if wanted in normalized(q.name_ru).split() or wanted in normalized(q.name_en).split()
     ]
     if len(by_word) == 1:
         return by_word[0]
     by_prefix = [
         q
         for q in qualities
-        if _norm(q.name_ru).startswith(wanted) or _norm(q.name_en).startswith(wanted)
+        if normalized(q.name_ru).startswith(wanted) or normalized(q.name_en).startswith(wanted)
     ]
     return by_prefix[0] if len(by_prefix) == 1 else None

@@ -67,6 +67,27 @@ class PortraitQuality:
         return self.meaning_en if locale == "en" else self.meaning_ru
 
 
+def _name_words(text: str | None) -> list[str]:
+    return (text or "").casefold().replace("ё", "е").replace("-", " ").split()
+
+
+def match_members(query: str, members: list[Member]) -> list[Member]:
+    """The members a typed name means: every word of ``query`` is a word of their first or
+    last name (case and ё/е do not matter: «анна», «Кузнецова», «Анна Кузнецова»), or the
+    query is their username (with or without ``@``)."""
+    wanted = _name_words(query.strip().lstrip("@"))
+    if not wanted:
+        return []
+    found = []
+    for m in members:
+        words = _name_words(m.first_name) + _name_words(m.last_name)
+        by_name = all(w in words for w in wanted)
+        by_username = len(wanted) == 1 and (m.username or "").casefold() == wanted[0]
+        if by_name or by_username:
+            found.append(m)
+    return found
+
+
 class TeamsService:
     def __init__(self, db: Database, content: Content, clock: Clock, default_timezone: str) -> None:
         self._db = db

@@ -1,12 +1,13 @@
-"""Kudos: given in the team chat (``group``) or guided in private (``private``), the giver's
-undo and quality fix (``actions``), /top and /mykudos (``boards``). The notifier renders what
-the ledger sends about kudos."""
+"""Kudos: given in the team chat (``group``), offered under a plain thank-you there
+(``thanks``) or guided in private (``private``), the giver's undo and quality fix
+(``actions``), /top and /mykudos (``boards``), /tags (``tags``). The notifier renders what the
+ledger sends about kudos."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.kudos import actions, boards, group, private
+from handlers.kudos import actions, boards, group, private, tags, thanks
 from handlers.kudos.notifier import KudosNotifier, full_name, member_name
 
 __all__ = ["KudosNotifier", "full_name", "member_name", "setup"]
@@ -14,5 +15,12 @@ __all__ = ["KudosNotifier", "full_name", "member_name", "setup"]
 
 def setup() -> Router:
     router = Router(name="kudos")
-    router.include_routers(group.setup(), actions.setup(), private.setup(), boards.setup())
+    router.include_routers(
+        group.setup(),
+        actions.setup(),
+        private.setup(),
+        boards.setup(),
+        tags.setup(),
+        thanks.setup(),
+    )
     return router

@@ -1,5 +1,6 @@
-"""/kudos guided in private: the colleague (a button or an @username), the quality, the
-reason, a confirmation card; the ledger announces it in the team chat."""
+"""/kudos guided in private: the colleague (a button, an @username or a typed name), the
+quality (the team's most used first, the rest a page away), the reason, a confirmation card;
+the ledger announces it in the team chat."""
 
 from __future__ import annotations
 
@@ -13,16 +14,21 @@ from aiogram.types import CallbackQuery, Message
 from bot.i18n import Translator
 from bot.services.errors import DomainError
 from bot.services.kudos import KudosService
-from bot.services.teams import Team, TeamsService
-from handlers.callbacks import KudosConfirm, KudosQuality, KudosReceiver
+from bot.services.teams import Member, Team, TeamsService, match_members
+from handlers.callbacks import KudosConfirm, KudosPage, KudosQuality, KudosReceiver
 from handlers.filters import PrivateChat, TeamHere, TextInput
 from handlers.keyboards import kudos_confirm, kudos_qualities, kudos_receivers
 from handlers.kudos.notifier import KudosNotifier, member_name
-from handlers.kudos.shared import record_and_announce
+from handlers.kudos.shared import offer_order, record_and_announce, show_quality_page
 from handlers.states import GiveKudos
 
 #: colleagues offered as buttons
 RECEIVER_BUTTONS = 40
+
+
+def _button_name(member: Member) -> str:
+    name = f"{member.first_name or ''} {member.last_name or ''}".strip()
+    return name or (f"@{member.username}" if member.username else str(member.user_id))
 
 
 async def kudos_private(
@@ -34,10 +40,7 @@ async def kudos_private(
         return
     await state.set_state(GiveKudos.receiver)
     await state.set_data({"team_id": team.id})
-    buttons = [
-        (m.user_id, f"{m.first_name or ''} {m.last_name or ''}".strip())
-        for m in others[:RECEIVER_BUTTONS]
-    ]
+    buttons = [(m.user_id, _button_name(m)) for m in others[:RECEIVER_BUTTONS]]
     await message.answer(i18n.t("kudos.pick_receiver"), reply_markup=kudos_receivers(buttons))
 
 
@@ -52,12 +55,13 @@ async def _ask_quality(
     data = await state.get_data()
     team = await teams.by_id(int(data["team_id"]))
     await kudos.check_receivers(team, target.chat.id, [receiver_id])
-    await state.update_data(receiver=receiver_id)
+    ranked = await kudos.qualities_ranked(team)
+    await state.update_data(receiver=receiver_id, order=offer_order(ranked, []))
     await state.set_state(GiveKudos.quality)
     member = await teams.member(team, receiver_id)
     await target.answer(
         i18n.t("kudos.pick_quality", names=member_name(member, i18n)),
-        reply_markup=kudos_qualities("p", await kudos.qualities_for(team), i18n),
+        reply_markup=kudos_qualities("p", ranked, i18n),
     )
 
 
@@ -73,6 +77,17 @@ async def receiver_picked(
     await _ask_quality(query.message, state, teams, kudos, callback_data.user_id, i18n)
 
 
+async def _typed_receivers(
+    team: Team, text: str, giver_id: int, teams: TeamsService
+) -> list[Member]:
+    """The colleagues a typed @username or name means (the giver only if nobody else)."""
+    if text.startswith("@"):
+        member = await teams.member_by_username(team, text)
+        return [member] if member is not None else []
+    found = match_members(text, await teams.members(team))
+    return [m for m in found if m.user_id != giver_id] or found
+
+
 async def receiver_typed(
     message: Message,
     state: FSMContext,
@@ -83,11 +98,32 @@ async def receiver_typed(
     data = await state.get_data()
     team = await teams.by_id(int(data["team_id"]))
     text = (message.text or "").strip()
-    member = await teams.member_by_username(team, text) if text.startswith("@") else None
-    if member is None:
+    found = await _typed_receivers(team, text, message.chat.id, teams)
+    if not found and text.startswith("@"):
         await message.answer(i18n.t("kudos.unknown_username", username=escape(text[:40])))
         return
-    await _ask_quality(message, state, teams, kudos, member.user_id, i18n)
+    if not found:
+        await message.answer(i18n.t("kudos.name_not_found", query=escape(text[:40])))
+        return
+    if len(found) > 1:
+        buttons = [(m.user_id, _button_name(m)) for m in found[:RECEIVER_BUTTONS]]
+        await message.answer(i18n.t("kudos.pick_match"), reply_markup=kudos_receivers(buttons))
+        return
+    await _ask_quality(message, state, teams, kudos, found[0].user_id, i18n)
+
+
+async def page_in_private(
+    query: CallbackQuery,
+    callback_data: KudosPage,
+    bot: Bot,
+    state: FSMContext,
+    teams: TeamsService,
+    kudos: KudosService,
+    i18n: Translator,
+) -> None:
+    data = await state.get_data()
+    team = await teams.by_id(int(data["team_id"]))
+    await show_quality_page(query, bot, team, "p", data, callback_data.page, kudos, i18n)
 
 
 async def quality_picked_in_private(
@@ -190,8 +226,11 @@ def setup() -> Router:
     router.callback_query.register(
         quality_picked_in_private, KudosQuality.filter(), StateFilter(GiveKudos.quality)
     )
+    router.callback_query.register(
+        page_in_private, KudosPage.filter(), StateFilter(GiveKudos.quality)
+    )
     router.message.register(reason_typed, StateFilter(GiveKudos.reason), *text_in_private)
     router.callback_query.register(confirmed, KudosConfirm.filter(), StateFilter(GiveKudos.confirm))
-    for stale in (KudosConfirm, KudosReceiver, KudosQuality):
+    for stale in (KudosConfirm, KudosReceiver, KudosQuality, KudosPage):
         router.callback_query.register(stale_flow_button, stale.filter())
     return router

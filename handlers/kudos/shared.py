@@ -4,14 +4,15 @@ reply (the card in the team chat, or the receipt in private)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from aiogram import Bot
-from aiogram.types import InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
 from bot.i18n import Translator
 from bot.services.kudos import Given, KudosService
 from bot.services.teams import PortraitQuality, Team
-from handlers.keyboards import join_team, kudos_actions
+from handlers.keyboards import join_team, kudos_actions, kudos_qualities
 from handlers.kudos.notifier import KudosNotifier, member_name
 
 USERNAME = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
@@ -132,3 +133,37 @@ async def _show_in_group(
         reply_to_message_id=message_id,
         allow_sending_without_reply=True,
     )
+
+
+def offer_order(qualities: list[PortraitQuality], first: list[PortraitQuality]) -> list[str]:
+    """The quality ids in the order a draft offers them: ``first``, then the rest as given
+    (kept in the draft, so that its pages stay the same while it is open)."""
+    ids = [q.id for q in first]
+    return ids + [q.id for q in qualities if q.id not in ids]
+
+
+async def show_quality_page(
+    query: CallbackQuery,
+    bot: Bot,
+    team: Team,
+    draft_key: str,
+    draft: dict[str, Any],
+    page: int,
+    kudos: KudosService,
+    i18n: Translator,
+) -> None:
+    """Edit a draft's keyboard to another page of its qualities (in the draft's order; a
+    quality switched off since is left out, one switched on since comes last)."""
+    enabled = {q.id: q for q in await kudos.qualities_ranked(team)}
+    order = [qid for qid in draft.get("order", []) if qid in enabled]
+    order += [qid for qid in enabled if qid not in order]
+    qualities = [enabled[qid] for qid in order]
+    first = draft.get("first")
+    if query.message is not None:
+        await bot.edit_message_reply_markup(
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+            reply_markup=kudos_qualities(
+                draft_key, qualities, i18n, page, int(first) if first else None
+            ),
+        )
