@@ -109,3 +109,9 @@ class MinePage(CallbackData, prefix="mp1"):
 
 class ForgetMe(CallbackData, prefix="fm1"):
     confirm: bool
+
+
+class TimezoneChoice(CallbackData, prefix="tz1"):
+    """A zone offered in the private time-zone question (the team is the flow's)."""
+
+    zone: str

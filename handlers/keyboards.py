@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
 from bot.services.teams import PortraitQuality, Team
+from bot.services.timezones import ZoneOffer
 from handlers.callbacks import (
     ForgetMe,
     KudosConfirm,
@@ -25,6 +27,7 @@ from handlers.callbacks import (
     TeamJoin,
     TeamPick,
     TeamSettings,
+    TimezoneChoice,
     TipMore,
     TipRate,
 )
@@ -300,3 +303,15 @@ def forget_me(i18n: Translator) -> InlineKeyboardMarkup:
 
 def link_button(text: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])
+
+
+def timezone_choices(offers: list[ZoneOffer], i18n: Translator) -> InlineKeyboardMarkup:
+    """The zones of the time-zone question, «Москва UTC+3», two to a row."""
+    builder = InlineKeyboardBuilder()
+    for offer in offers:
+        builder.button(
+            text=i18n.t("settings.zone_button", city=offer.city, offset=offer.offset),
+            callback_data=TimezoneChoice(zone=offer.zone),
+        )
+    builder.adjust(2)
+    return builder.as_markup()

@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import User
+from aiogram.types import InlineKeyboardMarkup, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translator
@@ -48,14 +48,19 @@ async def greet_group(bot: Bot, team: Team, i18n: Translator) -> None:
 
 
 async def ask_in_private(
-    bot: Bot, users: UsersService, user_id: int, question: str, answer: CallbackAnswer
+    bot: Bot,
+    users: UsersService,
+    user_id: int,
+    question: str,
+    answer: CallbackAnswer,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> bool:
     """Ask a question in the user's private chat (typed answers work only there). A user who
     never started the bot is sent to it instead: the callback answer opens the chat."""
     row = await users.get(user_id)
     if row is not None and row.reachable:
         try:
-            await bot.send_message(user_id, question)
+            await bot.send_message(user_id, question, reply_markup=reply_markup)
         except TelegramForbiddenError:
             await users.blocked(user_id)
         else:
