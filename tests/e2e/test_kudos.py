@@ -932,23 +932,39 @@ async def test_export_csv_for_leads(tg: FakeTelegram, squad: Squad) -> None:
     assert text(document) == "Благодарности команды «Поддержка», этот месяц. Строк: 2."
     data = tg.document_bytes(document)
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheets read it as UTF-8
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
         ["date", "giver", "receiver", "quality", "reason"],
-        ["2026-11-18 12:00", "Борис", "Анна", "Эмпатия", "за подмену"],
-        ["2026-11-18 12:05", "Вера", "Борис", "Ответственность", "'=СУММ(A1:A3) и формулы"],
+        ["2026-11-18 12:00", "Борис (@boris_b)", "Анна (@anna_k)", "Эмпатия", "за подмену"],
+        [
+            "2026-11-18 12:05",
+            "Вера (@vera_v)",
+            "Борис (@boris_b)",
+            "Ответственность",
+            "'=СУММ(A1:A3) и формулы",
+        ],
     ]
     assert (tg.document(document).file_name or "").endswith(".csv")
 
     s.lead.send("/export 2026-10")
     october = await tg.next_bot_message(s.lead.private)
-    rows = list(csv.reader(io.StringIO(tg.document_bytes(october).decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(tg.document_bytes(october).decode("utf-8-sig")), delimiter=";")
+    )
     assert rows[1:] == [
-        ["2026-10-30 18:00", "Анна", "Вера", "Усидчивость и терпение", "за октябрь"]
+        [
+            "2026-10-30 18:00",
+            "Анна (@anna_k)",
+            "Вера (@vera_v)",
+            "Усидчивость и терпение",
+            "за октябрь",
+        ]
     ]
     s.lead.send("/export all")
     everything = await tg.next_bot_message(s.lead.private)
-    rows = list(csv.reader(io.StringIO(tg.document_bytes(everything).decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(tg.document_bytes(everything).decode("utf-8-sig")), delimiter=";")
+    )
     assert len(rows) == 4
     assert rows[1][4] == "за октябрь"
 

@@ -990,9 +990,9 @@ async def test_export_rows_in_order_with_names(
 
     rows = await collect(kudos, team, None, None)
     assert rows == [
-        (first, "Anna", "Boris", "empathy", "выручил с клиентом"),
-        (second, "Boris", "Vera", "teamwork", "подменил на смене"),
-        (third, "Gleb", "Anna", "honesty", "честно сказал клиенту"),
+        (first, "Anna (@anna)", "Boris (@boris)", "empathy", "выручил с клиентом"),
+        (second, "Boris (@boris)", "Vera (id 3)", "teamwork", "подменил на смене"),
+        (third, "Gleb (id 4)", "Anna (@anna)", "honesty", "честно сказал клиенту"),
     ]
     assert all(row[0].tzinfo is not None for row in rows)
     window = await collect(kudos, team, second, third)
