@@ -1043,7 +1043,7 @@ async def test_forget_keeps_kudos_without_the_person(
     assert sorted(board.receivers) == [(1, pseudonym, 1), (1, BORIS.id, 1)]
     assert await teams.member(team, pseudonym) is None
     rows = await collect(kudos, team, None, None)
-    assert [(r[1], r[2]) for r in rows] == [(None, "Boris"), ("Boris", None)]
+    assert [(r[1], r[2]) for r in rows] == [(None, "Boris (@boris)"), ("Boris (@boris)", None)]
     boris = await kudos.mine(team, BORIS.id)
     assert (boris.received, boris.given) == (1, 1)
     assert boris.last_received[0].giver_name is None
