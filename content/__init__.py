@@ -8,6 +8,9 @@ Files:
   ``[[tip]]`` (advice, each naming its source and its ``credit``: ``source`` when it retells the
   article, ``based_on`` when it develops the article's idea; the locale key of the credit line
   is ``content.models.CREDIT_KEYS[tip.credit]``);
+- ``timezones.toml``: ``[[zone]]`` tables: an IANA zone (checked against the zone database),
+  the city naming it in Russian and English, other spellings, and whether the time-zone
+  question offers it as a button;
 - ``locales/<code>.toml``: UI strings under stable dotted keys, with plural forms.
 
 ``load_content()`` validates all of it with pydantic and raises :class:`ContentError`
@@ -29,6 +32,7 @@ from content.models import (
     ContentError,
     Locale,
     Quality,
+    TimezonesFile,
     Tip,
     TipsFile,
 )
@@ -75,7 +79,7 @@ def _describe(path: Path, raw: Mapping[str, Any], err: ValidationError) -> Conte
         rows = raw.get(table)
         ident = None
         if isinstance(rows, list) and index < len(rows) and isinstance(rows[index], dict):
-            ident = rows[index].get("id")
+            ident = rows[index].get("id") or rows[index].get("tz")
         item = f"{table} {ident!r}" if ident else f"{table} #{index + 1}"
         loc = loc[2:]
     field = ".".join(str(part) for part in loc) or "(whole item)"
@@ -99,7 +103,9 @@ def load_content(root: Path | None = None) -> Content:
     base = root or CONTENT_DIR
     catalogue = _parse(Catalogue, base / "qualities.toml")
     tips = _parse(TipsFile, base / "tips.toml")
+    timezones = _parse(TimezonesFile, base / "timezones.toml")
     locales = {code: _parse(Locale, base / "locales" / f"{code}.toml") for code in LOCALES}
-    content = Content(catalogue=catalogue, tips_file=tips, locales=locales)
+    content = Content(catalogue=catalogue, tips_file=tips, locales=locales, timezones=timezones)
     content.cross_check(_show(base / "tips.toml"), _show(base / "qualities.toml"))
+    timezones.check(_show(base / "timezones.toml"))
     return content

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, field_validator
 
@@ -107,6 +109,61 @@ class TipsFile(_Strict):
     tip: list[Tip] = Field(min_length=40)
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """The IANA names of the zone database (the ``tzdata`` package or the system's)."""
+    return frozenset(available_timezones())
+
+
+def place_key(text: str) -> str:
+    """How a typed place or zone name is compared: case, «ё»/«е», hyphens, underscores,
+    dots and runs of spaces do not matter («санкт петербург» is «Санкт-Петербург»)."""
+    folded = text.casefold().replace("ё", "е")
+    return " ".join(part for part in re.split(r"[\s\-_.]+", folded) if part)
+
+
+class Zone(_Strict):
+    """A time zone and the cities people name it by (``timezones.toml``)."""
+
+    tz: str
+    #: the city on the zone's button; both spellings are accepted when typed
+    city: ShortText
+    #: offered as a button in the time-zone question
+    offer: bool = False
+    #: other cities and spellings of this zone
+    names: list[Line] = Field(default_factory=list)
+
+    @field_validator("tz")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in known_zones():
+            raise ValueError(f"unknown time zone {value!r} (not in the zone database)")
+        return value
+
+    def spellings(self) -> list[str]:
+        return [self.city.ru, self.city.en, *self.names]
+
+
+class TimezonesFile(_Strict):
+    zone: list[Zone] = Field(default_factory=list)
+
+    def by_place(self) -> dict[str, str]:
+        """Every accepted spelling (as :func:`place_key`) and its zone."""
+        return {place_key(name): z.tz for z in self.zone for name in z.spellings()}
+
+    def check(self, path: str) -> None:
+        """One entry per zone, and each spelling names one zone only."""
+        _unique(path, "zone", [z.tz for z in self.zone], field="tz")
+        owner: dict[str, str] = {}
+        for z in self.zone:
+            for name in z.spellings():
+                other = owner.setdefault(place_key(name), z.tz)
+                if other != z.tz:
+                    raise ContentError(
+                        f"{path}: zone {z.tz!r}: field 'names': {name!r} already names {other!r}"
+                    )
+
+
 class Plural(_Strict):
     """Plural forms: Russian uses one/few/many, English one/other."""
 
@@ -152,6 +209,7 @@ class Content(BaseModel):
     catalogue: Catalogue
     tips_file: TipsFile
     locales: dict[str, Locale]
+    timezones: TimezonesFile = TimezonesFile()
 
     @property
     def tips(self) -> list[Tip]:
@@ -249,9 +307,9 @@ def _placeholders(value: object) -> set[str]:
     return set(PLACEHOLDER.findall(str(value)))
 
 
-def _unique(path: str, table: str, ids: list[str]) -> None:
+def _unique(path: str, table: str, ids: list[str], field: str = "id") -> None:
     seen: set[str] = set()
     for ident in ids:
         if ident in seen:
-            raise ContentError(f"{path}: {table} {ident!r}: field 'id': duplicate id")
+            raise ContentError(f"{path}: {table} {ident!r}: field '{field}': duplicate {field}")
         seen.add(ident)

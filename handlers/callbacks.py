@@ -116,3 +116,9 @@ class KudosPage(CallbackData, prefix="kp1"):
 
     draft: str
     page: int
+
+
+class TimezoneChoice(CallbackData, prefix="tz1"):
+    """A zone offered in the private time-zone question (the team is the flow's)."""
+
+    zone: str

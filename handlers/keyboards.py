@@ -7,6 +7,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
 from bot.services.teams import PortraitQuality, Team
+from bot.services.timezones import ZoneOffer
 from handlers.callbacks import (
     ForgetMe,
     KudosConfirm,
@@ -27,6 +28,7 @@ from handlers.callbacks import (
     TeamJoin,
     TeamPick,
     TeamSettings,
+    TimezoneChoice,
     TipMore,
     TipRate,
 )
@@ -336,3 +338,15 @@ def quality_page(
     start = 0 if page <= 0 else first + (page - 1) * QUALITIES_PAGE
     end = first if page <= 0 else start + QUALITIES_PAGE
     return qualities[start:end], end < len(qualities)
+
+
+def timezone_choices(offers: list[ZoneOffer], i18n: Translator) -> InlineKeyboardMarkup:
+    """The zones of the time-zone question, «Москва UTC+3», two to a row."""
+    builder = InlineKeyboardBuilder()
+    for offer in offers:
+        builder.button(
+            text=i18n.t("settings.zone_button", city=offer.city, offset=offer.offset),
+            callback_data=TimezoneChoice(zone=offer.zone),
+        )
+    builder.adjust(2)
+    return builder.as_markup()

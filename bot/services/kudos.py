@@ -37,7 +37,7 @@ from bot.services.teams import Member, PortraitQuality, Team, TeamsService
 from storage.database import Database
 from storage.repo import kudos as repo
 from storage.repo import teams as teams_repo
-from storage.repo.kudos import Count, KudosRow, ReasonRow
+from storage.repo.kudos import Count, ExportPerson, KudosRow, ReasonRow
 
 REASON_LIMITS = (3, 500)
 UNDO_WINDOW = timedelta(minutes=10)
@@ -394,10 +394,20 @@ class KudosService:
             newcomers = await repo.first_time_receivers(conn, team.id, since, until)
         return total, qualities, newcomers
 
-    def export_rows(
+    async def export_rows(
         self, team: Team, since: datetime | None, until: datetime | None
     ) -> AsyncIterator[tuple[datetime, str | None, str | None, str, str]]:
-        return repo.stream_export(self._db.engine, team.id, since, until)
+        """(when, giver, receiver, quality id, reason) of the team's kudos in the window,
+        oldest first, streamed; a person is named unambiguously (:func:`export_name`), None
+        for a former member."""
+        async for row in repo.stream_export(self._db.engine, team.id, since, until):
+            yield (
+                row.created_at,
+                export_name(row.giver),
+                export_name(row.receiver),
+                row.quality_id,
+                row.reason,
+            )
 
     async def qualities_for(self, team: Team) -> list[PortraitQuality]:
         return await self._teams.enabled_qualities(team)
@@ -429,6 +439,16 @@ class KudosService:
         """The prompt was used or dismissed: nothing removes it later."""
         async with self._db.transaction() as conn:
             await self._ledger.cancel(conn, [prompt_key(chat_id, message_id)])
+
+
+def export_name(person: ExportPerson | None) -> str | None:
+    """A person as an export names them: «Анна Петрова (@anna_k)», or with the Telegram id
+    when there is no username («Тимур (id 42)»): two colleagues of one name stay apart."""
+    if person is None:
+        return None
+    name = f"{person.first_name} {person.last_name}" if person.last_name else person.first_name
+    handle = f"@{person.username}" if person.username else f"id {person.id}"
+    return f"{name} ({handle})"
 
 
 async def _check_people(

@@ -13,12 +13,12 @@ import secrets
 import time
 from dataclasses import dataclass
 from weakref import WeakValueDictionary
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachetools import TTLCache
 
 from bot.clock import Clock
 from bot.services.errors import DomainError, NotFound
+from bot.services.timezones import TimeZones, ZoneOffer
 from bot.services.users import Person
 from content import Content
 from storage.database import Database
@@ -94,6 +94,7 @@ class TeamsService:
         self._content = content
         self._clock = clock
         self._default_timezone = default_timezone
+        self._zones = TimeZones(content.timezones)
         # portraits are read on every kudos and change rarely: cached briefly (bounded in size
         # and age), dropped on change; a team's lock lives only while someone holds or awaits it
         self._portraits: TTLCache[int, list[PortraitQuality]] = TTLCache(
@@ -358,12 +359,15 @@ class TeamsService:
     # --- settings ---------------------------------------------------------------------------
 
     async def set_timezone(self, team: Team, name: str) -> Team:
-        name = name.strip()
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise DomainError("settings.bad_timezone", value=name) from None
-        return await self._update(team, timezone=name)
+        """Set the zone named by a city (``content/timezones.toml``) or an IANA name."""
+        zone = self._zones.resolve(name)
+        if zone is None:
+            raise DomainError("settings.bad_timezone", value=name.strip())
+        return await self._update(team, timezone=zone)
+
+    def timezone_offers(self, locale: str) -> list[ZoneOffer]:
+        """The zones the time-zone question offers as buttons, with their offsets now."""
+        return self._zones.offers(locale, self._clock.now())
 
     async def set_budget(self, team: Team, budget: int) -> Team:
         if not BUDGET_LIMITS[0] <= budget <= BUDGET_LIMITS[1]:

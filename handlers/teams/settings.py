@@ -1,5 +1,8 @@
 """The leads' /settings panel: time zone (asked in private), the daily kudos budget and the
-team's switches."""
+team's switches.
+
+The time-zone question offers the zones of Russia and its neighbours as buttons and takes a
+typed city or IANA name as well; either way the lead is checked again and the flow ends."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from html import escape
 from aiogram import Bot, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translator
@@ -16,9 +19,9 @@ from bot.services.errors import DomainError
 from bot.services.teams import Team, TeamsService
 from bot.services.users import UsersService
 from bot.telegram.leads import LeadChecker
-from handlers.callbacks import SettingsAction, TeamSettings
+from handlers.callbacks import SettingsAction, TeamSettings, TimezoneChoice
 from handlers.filters import ButtonTeam, IsLead, PrivateChat, TeamHere, TextInput
-from handlers.keyboards import team_settings
+from handlers.keyboards import team_settings, timezone_choices
 from handlers.states import SetTimezone
 from handlers.teams.shared import Question, ask_in_private, settings_text
 
@@ -42,6 +45,10 @@ async def _changed(team: Team, action: SettingsAction, teams: TeamsService) -> T
     return await teams.set_flag(team, flag, not getattr(team, flag))
 
 
+def _zones(teams: TeamsService, i18n: Translator) -> InlineKeyboardMarkup:
+    return timezone_choices(teams.timezone_offers(i18n.code), i18n)
+
+
 async def settings_press(
     query: CallbackQuery,
     callback_data: TeamSettings,
@@ -55,7 +62,8 @@ async def settings_press(
 ) -> None:
     if callback_data.action is SettingsAction.TIMEZONE:
         question = Question(query.from_user.id, team, "settings.ask_timezone", SetTimezone.name)
-        await ask_in_private(bot, users, state, question, callback_answer, i18n)
+        zones = _zones(teams, i18n)
+        await ask_in_private(bot, users, state, question, callback_answer, i18n, zones)
         return
     if callback_data.action is SettingsAction.BUDGET_SHOW:
         callback_answer.text = i18n.t("settings.budget", n=team.kudos_budget)
@@ -71,6 +79,21 @@ async def settings_press(
     )
 
 
+async def _set_zone(
+    bot: Bot, user_id: int, name: str, state: FSMContext, teams: TeamsService, leads: LeadChecker
+) -> Team:
+    """The flow's team with the zone set, the lead checked again; the flow ends unless the
+    name is unknown (raises ``settings.bad_timezone``: the question stays open)."""
+    data = await state.get_data()
+    team = await teams.by_id(int(data["team_id"]))
+    if not await leads.is_lead(bot, team, user_id):
+        await state.clear()
+        raise DomainError("teams.not_lead")
+    team = await teams.set_timezone(team, name)
+    await state.clear()
+    return team
+
+
 async def timezone_entered(
     message: Message,
     bot: Bot,
@@ -79,21 +102,47 @@ async def timezone_entered(
     leads: LeadChecker,
     i18n: Translator,
 ) -> None:
-    data = await state.get_data()
-    team = await teams.by_id(int(data["team_id"]))
     assert message.from_user is not None
-    if not await leads.is_lead(bot, team, message.from_user.id):
-        await state.clear()
-        raise DomainError("teams.not_lead")
     try:
-        team = await teams.set_timezone(team, message.text or "")
+        team = await _set_zone(bot, message.from_user.id, message.text or "", state, teams, leads)
     except DomainError as refusal:
+        if refusal.key != "settings.bad_timezone":
+            raise
         await message.answer(
-            i18n.t(refusal.key, **{k: escape(str(v)) for k, v in refusal.values.items()})
+            i18n.t(refusal.key, **{k: escape(str(v)) for k, v in refusal.values.items()}),
+            reply_markup=_zones(teams, i18n),
         )
         return
-    await state.clear()
     await message.answer(settings_text(team, i18n), reply_markup=team_settings(team, i18n))
+
+
+async def timezone_pressed(
+    query: CallbackQuery,
+    callback_data: TimezoneChoice,
+    bot: Bot,
+    state: FSMContext,
+    teams: TeamsService,
+    leads: LeadChecker,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    team = await _set_zone(bot, query.from_user.id, callback_data.zone, state, teams, leads)
+    callback_answer.text = i18n.t("settings.saved")
+    assert query.message is not None
+    # the question becomes the panel: its zone buttons are gone, a second press is stale
+    await bot.edit_message_text(
+        chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        text=settings_text(team, i18n),
+        reply_markup=team_settings(team, i18n),
+    )
+
+
+async def timezone_closed(
+    _query: CallbackQuery, i18n: Translator, callback_answer: CallbackAnswer
+) -> None:
+    """A zone pressed after the question ended (/cancel, or answered by typing)."""
+    callback_answer.text = i18n.t("errors.stale_button")
 
 
 def setup() -> Router:
@@ -103,4 +152,8 @@ def setup() -> Router:
     router.message.register(
         timezone_entered, StateFilter(SetTimezone.name), PrivateChat(), TextInput()
     )
+    router.callback_query.register(
+        timezone_pressed, TimezoneChoice.filter(), StateFilter(SetTimezone.name), PrivateChat()
+    )
+    router.callback_query.register(timezone_closed, TimezoneChoice.filter())
     return router

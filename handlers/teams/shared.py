@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import User
+from aiogram.types import InlineKeyboardMarkup, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translator
@@ -70,6 +70,7 @@ async def ask_in_private(
     question: Question,
     answer: CallbackAnswer,
     i18n: Translator,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Ask a question in the user's private chat (typed answers work only there), its flow
     set there first. A user who never started the bot is sent to it instead (the callback
@@ -80,7 +81,9 @@ async def ask_in_private(
     row = await users.get(question.user_id)
     if row is not None and row.reachable:
         try:
-            await bot.send_message(question.user_id, i18n.t(question.key))
+            await bot.send_message(
+                question.user_id, i18n.t(question.key), reply_markup=reply_markup
+            )
         except TelegramForbiddenError:
             await users.blocked(question.user_id)
         else:

@@ -367,17 +367,49 @@ async def forget_user(conn: AsyncConnection, user_id: int, pseudonym: int) -> No
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ExportPerson:
+    """Who gave or received an exported kudos, as the users table knows them."""
+
+    id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    created_at: datetime
+    #: None when the user row is gone (``/forget_me``)
+    giver: ExportPerson | None
+    receiver: ExportPerson | None
+    quality_id: str
+    reason: str
+
+
+def _person(user_id: Any, first: Any, last: Any, username: Any) -> ExportPerson | None:
+    if user_id is None or first is None:
+        return None
+    return ExportPerson(int(user_id), str(first), last, username)
+
+
 async def stream_export(
     engine: AsyncEngine, team_id: int, since: datetime | None, until: datetime | None
-) -> AsyncIterator[tuple[datetime, str | None, str | None, str, str]]:
-    """Rows for CSV export, streamed from the database in batches (not built in memory)."""
+) -> AsyncIterator[ExportRow]:
+    """Rows for export, streamed from the database in batches (not built in memory)."""
     giver = aliased(users)
     receiver = aliased(users)
     stmt = (
         select(
             kudos.c.created_at,
+            giver.c.id,
             giver.c.first_name,
+            giver.c.last_name,
+            giver.c.username,
+            receiver.c.id,
             receiver.c.first_name,
+            receiver.c.last_name,
+            receiver.c.username,
             kudos.c.quality_id,
             kudos.c.reason,
         )
@@ -393,4 +425,10 @@ async def stream_export(
     async with engine.connect() as conn:
         result = await conn.stream(stmt)
         async for row in result:
-            yield row[0], row[1], row[2], row[3], row[4]
+            yield ExportRow(
+                created_at=row[0],
+                giver=_person(*row[1:5]),
+                receiver=_person(*row[5:9]),
+                quality_id=row[9],
+                reason=row[10],
+            )

@@ -968,25 +968,39 @@ async def test_export_csv_for_leads(tg: FakeTelegram, squad: Squad) -> None:
     )
     data = tg.document_bytes(document)
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheets read it as UTF-8
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
-        next(csv.reader([ru.t("kudos.export_header")])),
-        ["2026-11-18 12:00", "Борис", "Анна", EMPATHY, "за подмену"],
-        ["2026-11-18 12:05", "Вера", "Борис", RESPONSIBILITY, "'=СУММ(A1:A3) и формулы"],
+        ru.t("kudos.export_header").split(","),
+        ["2026-11-18 12:00", "Борис (@boris_b)", "Анна (@anna_k)", EMPATHY, "за подмену"],
+        [
+            "2026-11-18 12:05",
+            "Вера (@vera_v)",
+            "Борис (@boris_b)",
+            RESPONSIBILITY,
+            "'=СУММ(A1:A3) и формулы",
+        ],
     ]
     assert (tg.document(document).file_name or "").endswith(".csv")
 
     s.lead.send("/export 2026-10")
     october = await tg.next_bot_message(s.lead.private)
-    rows = list(csv.reader(io.StringIO(tg.document_bytes(october).decode("utf-8-sig"))))
-    assert rows[1:] == [["2026-10-30 18:00", "Анна", "Вера", PATIENCE, "за октябрь"]]
+    rows = list(
+        csv.reader(io.StringIO(tg.document_bytes(october).decode("utf-8-sig")), delimiter=";")
+    )
+    assert rows[1:] == [
+        ["2026-10-30 18:00", "Анна (@anna_k)", "Вера (@vera_v)", PATIENCE, "за октябрь"]
+    ]
     for command in ("/export all", "/export всё"):  # as /help writes it
         s.lead.send(command)
         everything = await tg.next_bot_message(s.lead.private)
         assert text(everything) == ru(
             "kudos.export_ready", team=TEAM, period=ru.t("kudos.period_all"), n=3
         )
-        rows = list(csv.reader(io.StringIO(tg.document_bytes(everything).decode("utf-8-sig"))))
+        rows = list(
+            csv.reader(
+                io.StringIO(tg.document_bytes(everything).decode("utf-8-sig")), delimiter=";"
+            )
+        )
         assert len(rows) == 4
         assert rows[1][4] == "за октябрь"
 

@@ -990,9 +990,9 @@ async def test_export_rows_in_order_with_names(
 
     rows = await collect(kudos, team, None, None)
     assert rows == [
-        (first, "Anna", "Boris", "empathy", "выручил с клиентом"),
-        (second, "Boris", "Vera", "teamwork", "подменил на смене"),
-        (third, "Gleb", "Anna", "honesty", "честно сказал клиенту"),
+        (first, "Anna (@anna)", "Boris (@boris)", "empathy", "выручил с клиентом"),
+        (second, "Boris (@boris)", "Vera (id 3)", "teamwork", "подменил на смене"),
+        (third, "Gleb (id 4)", "Anna (@anna)", "honesty", "честно сказал клиенту"),
     ]
     assert all(row[0].tzinfo is not None for row in rows)
     window = await collect(kudos, team, second, third)
@@ -1043,7 +1043,7 @@ async def test_forget_keeps_kudos_without_the_person(
     assert sorted(board.receivers) == [(1, pseudonym, 1), (1, BORIS.id, 1)]
     assert await teams.member(team, pseudonym) is None
     rows = await collect(kudos, team, None, None)
-    assert [(r[1], r[2]) for r in rows] == [(None, "Boris"), ("Boris", None)]
+    assert [(r[1], r[2]) for r in rows] == [(None, "Boris (@boris)"), ("Boris (@boris)", None)]
     boris = await kudos.mine(team, BORIS.id)
     assert (boris.received, boris.given) == (1, 1)
     assert boris.last_received[0].giver_name is None

@@ -310,6 +310,9 @@ ALLOWED_LATIN = frozenset(
         "TIPS_CHANNEL",
         "Europe/Moscow",
         "Asia/Yekaterinburg",
+        "UTC",
+        "Excel",
+        "xlsx",
         # in the tips: what support agents call these things in Russian too
         "FAQ",
         "Shift",
