@@ -7,17 +7,25 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translations, Translator
 from bot.inflight import InFlight
 from bot.services.errors import DomainError
+from bot.services.teams import TeamsService
+
+GROUP_TYPES = ("group", "supergroup")
 
 
 class UpdateContext(BaseMiddleware):
-    """Puts ``i18n`` (the user's Translator) into handler data; counts updates in flight so
-    that shutdown can wait for them (no update is cut off half-way)."""
+    """Puts the languages into handler data and counts updates in flight so that shutdown can
+    wait for them (no update is cut off half-way).
+
+    ``chat_i18n`` is the language of the chat: a team's group speaks the team's language to
+    everyone in it. ``i18n`` is the language to answer in: the chat's for a message in a team's
+    group (its answer is read by the whole group), the user's own otherwise (private chats, and
+    a button's answer, which only the presser sees)."""
 
     def __init__(self, translations: Translations) -> None:
         self._translations = translations
@@ -30,7 +38,16 @@ class UpdateContext(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        data["i18n"] = self._translations.for_language(user.language_code if user else None)
+        own = self._translations.for_language(user.language_code if user else None)
+        data["i18n"] = data["chat_i18n"] = own
+        chat: Chat | None = data.get("event_chat")
+        teams: TeamsService | None = data.get("teams")
+        if chat is not None and chat.type in GROUP_TYPES and teams is not None:
+            team = await teams.by_chat(chat.id)
+            if team is not None:
+                data["chat_i18n"] = self._translations.get(team.locale)
+                if isinstance(event, Update) and event.message is not None:
+                    data["i18n"] = data["chat_i18n"]
         with self._in_flight.track():
             return await handler(event, data)
 

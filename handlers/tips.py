@@ -38,13 +38,23 @@ def problem_of(state: str, error: str | None) -> str:
     return "rejected"
 
 
+#: each text about the channel, and its variant naming the channel by its title
+TITLED = {
+    "tips.preview": "tips.preview_titled",
+    "tips.posted": "tips.posted_titled",
+    "tips.queued": "tips.queued_titled",
+    "tips.not_admin": "tips.not_admin_titled",
+    "tips.failed": "tips.failed_titled",
+}
+
+
 def channel_text(
     i18n: Translator, key: str, channel: str, named: str | None, **values: object
 ) -> str:
     """A text about the channel, naming it by its title when known (``key`` + ``_titled``),
     else by the TIPS_CHANNEL value."""
     if named:
-        return i18n.t(f"{key}_titled", channel_title=escape(named), **values)
+        return i18n.t(TITLED[key], channel_title=escape(named), **values)
     return i18n.t(key, channel=escape(channel), **values)
 
 

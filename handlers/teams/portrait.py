@@ -74,8 +74,9 @@ async def portrait_view(
     teams: TeamsService,
     content: Content,
     i18n: Translator,
+    chat_i18n: Translator,
 ) -> None:
-    await _show_category(query, bot, team, callback_data.category, teams, content, i18n)
+    await _show_category(query, bot, team, callback_data.category, teams, content, chat_i18n)
 
 
 async def portrait_toggle(
@@ -86,12 +87,13 @@ async def portrait_toggle(
     teams: TeamsService,
     content: Content,
     i18n: Translator,
+    chat_i18n: Translator,
     callback_answer: CallbackAnswer,
 ) -> None:
     quality = await teams.toggle(team, callback_data.quality)
     key = "portrait.on" if quality.enabled else "portrait.off"
     callback_answer.text = i18n.t(key, name=quality.name(i18n.code))
-    await _show_category(query, bot, team, quality.category, teams, content, i18n)
+    await _show_category(query, bot, team, quality.category, teams, content, chat_i18n)
 
 
 async def portrait_remove(
@@ -102,11 +104,12 @@ async def portrait_remove(
     teams: TeamsService,
     content: Content,
     i18n: Translator,
+    chat_i18n: Translator,
     callback_answer: CallbackAnswer,
 ) -> None:
     await teams.remove_custom(team, callback_data.quality)
     callback_answer.text = i18n.t("portrait.removed")
-    await _show_category(query, bot, team, "skills", teams, content, i18n)
+    await _show_category(query, bot, team, "skills", teams, content, chat_i18n)
 
 
 async def portrait_add(

@@ -58,8 +58,10 @@ async def settings_press(
     teams: TeamsService,
     users: UsersService,
     i18n: Translator,
+    chat_i18n: Translator,
     callback_answer: CallbackAnswer,
 ) -> None:
+    """The presser is answered in their language; the panel speaks the chat's."""
     if callback_data.action is SettingsAction.TIMEZONE:
         question = Question(query.from_user.id, team, "settings.ask_timezone", SetTimezone.name)
         zones = _zones(teams, i18n)
@@ -74,8 +76,8 @@ async def settings_press(
     await bot.edit_message_text(
         chat_id=query.message.chat.id,
         message_id=query.message.message_id,
-        text=settings_text(team, i18n),
-        reply_markup=team_settings(team, i18n),
+        text=settings_text(team, chat_i18n),
+        reply_markup=team_settings(team, chat_i18n),
     )
 
 

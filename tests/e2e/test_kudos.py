@@ -159,15 +159,19 @@ async def form_team(
     *,
     supergroup: bool = True,
 ) -> tuple[FakeChat, Message]:
-    """A group with the bot added by ``lead``; ``lead`` and ``joiners`` (who started the bot)
-    press «Вступить в команду»; ``others`` are in the group but not in the team."""
+    """A group with the bot added by ``lead`` (who started the bot: a member at once);
+    ``joiners`` (who started the bot) press «Вступить в команду»; ``others`` are in the
+    group but not in the team."""
     group = tg.group(
         title, members=[*joiners, *(others or [])], admins=[lead], supergroup=supergroup
     )
     tg.add_bot_to_group(group, by=lead)
     greeting = await tg.next_bot_message(group)
     assert buttons(greeting)[0] == JOIN
-    for user in (lead, *joiners):
+    if lead.started:
+        done = await tg.next_bot_message(lead.private)
+        assert text(done) == ru("teams.joined_private", title=title)
+    for user in joiners if lead.started else (lead, *joiners):
         answer = await user.press(greeting, JOIN)
         assert answer.text == ru.t("teams.joined", title=title)
         done = await tg.next_bot_message(user.private)
@@ -408,7 +412,7 @@ async def test_refusals_record_nothing(tg: FakeTelegram, squad: Squad) -> None:
     s.group_send(s.boris, "/kudos @ghost_user за помощь #эмпатия")
     unknown = await tg.next_bot_message(s.group)
     assert text(unknown) == ru("kudos.unknown_username", username="@ghost_user")
-    assert buttons(unknown) == [JOIN, ru.t("start.open_private")]
+    assert buttons(unknown) == [JOIN]
 
     s.group_send(s.boris, "/kudos @boris_b за себя любимого #эмпатия")
     assert await s.group_reply() == ru("kudos.self")

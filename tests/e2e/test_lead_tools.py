@@ -226,7 +226,8 @@ async def export_team(
     group = tg.group(TEAM, members=people, admins=[lead])
     tg.add_bot_to_group(group, by=lead)
     greeting = await tg.next_bot_message(group)
-    for user in (lead, *people):
+    await tg.next_bot_message(lead.private)  # the lead who added the bot: a member at once
+    for user in people:
         await user.press(greeting, "Вступить в команду")
         await tg.next_bot_message(user.private)
 

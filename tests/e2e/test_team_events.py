@@ -95,7 +95,10 @@ async def form_team(
     group = tg.group(title, members=joiners, admins=[lead])
     tg.add_bot_to_group(group, by=lead)
     greeting = await tg.next_bot_message(group)
-    for user in (lead, *joiners):
+    if lead.started:  # whoever added the bot and had started it is a member at once
+        done = await tg.next_bot_message(lead.private)
+        assert text(done) == ru("teams.joined_private", title=title)
+    for user in joiners if lead.started else (lead, *joiners):
         await user.press(greeting, JOIN)
         done = await tg.next_bot_message(user.private)
         assert text(done) == ru("teams.joined_private", title=title)
