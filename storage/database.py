@@ -76,8 +76,13 @@ class Database:
         self._serial = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One unit of work: commits on success, rolls back on any exception."""
+    async def transaction(self, *, replayable: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One unit of work: commits on success, rolls back on any exception.
+
+        ``replayable``: applying it again changes nothing (unique keys make a second run a
+        no-op), so it leaves the update being handled in the inbox until its handler
+        returned: a crash before the handler answered replays the update, and the answer is
+        sent (a kudos, the start of a private chat). Any other write takes the row with it."""
         if _in_transaction.get():
             raise RuntimeError("nested Database.transaction(): pass the open connection down")
         token = _in_transaction.set(True)
@@ -88,7 +93,7 @@ class Database:
                 async with self._serial or nullcontext(), self.engine.begin() as conn:
                     yield conn
                     # while an update is handled, its inbox row goes with its first write
-                    claim = await inbox_repo.settle(conn)
+                    claim = None if replayable else await inbox_repo.settle(conn)
             if claim is not None:
                 claim.settled = True
         finally:

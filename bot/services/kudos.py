@@ -188,7 +188,7 @@ class KudosService:
             raise DomainError("kudos.bad_quality")
         now = self._clock.now()
         day = local_day(now, team.timezone).isoformat()
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(replayable=True) as conn:
             people = await _check_people(conn, team, giver_id, receivers)
             keys = {r: _dedupe(giver_id, r, text, day) for r in receivers}
             duplicates = await repo.by_dedupes(conn, team.id, list(keys.values()))
