@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -73,6 +73,8 @@ class Given:
     remaining: int
     budget: int
     batch: str | None = None
+    #: the giver and the receivers, as checked in the transaction that recorded the kudos
+    people: dict[int, Member] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +248,7 @@ class KudosService:
             max(0, left - len(recorded)),
             team.kudos_budget,
             batch if recorded else None,
+            people,
         )
 
     async def _own_recent(self, kudos_id: int, user_id: int) -> Kudos:
