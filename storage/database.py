@@ -76,8 +76,13 @@ class Database:
         self._serial = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One unit of work: commits on success, rolls back on any exception."""
+    async def transaction(self, *, replayable: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One unit of work: commits on success, rolls back on any exception.
+
+        ``replayable``: applying it again changes nothing (unique keys make a second run a
+        no-op), so it leaves the update being handled in the inbox until its handler
+        returned: a crash before the handler answered replays the update, and the answer is
+        sent (a kudos, the start of a private chat). Any other write takes the row with it."""
         if _in_transaction.get():
             raise RuntimeError("nested Database.transaction(): pass the open connection down")
         token = _in_transaction.set(True)
@@ -85,10 +90,10 @@ class Database:
             # SQLite: the whole unit of work runs on the loop's thread, no hop per statement
             # (one write transaction at a time, see ``storage.sqlite``)
             with sqlite.inline() if self.is_sqlite else nullcontext():
-                async with self._serial or nullcontext(), self.engine.begin() as conn:
+                async with self._serial or nullcontext(), self._connect(write=True) as conn:
                     yield conn
                     # while an update is handled, its inbox row goes with its first write
-                    claim = await inbox_repo.settle(conn)
+                    claim = None if replayable else await inbox_repo.settle(conn)
             if claim is not None:
                 claim.settled = True
         finally:
@@ -103,10 +108,33 @@ class Database:
         token = _in_transaction.set(True)
         try:
             with sqlite.inline() if self.is_sqlite else nullcontext():
-                async with self.engine.connect() as conn:
+                async with self._connect(write=False) as conn:
                     yield conn
         finally:
             _in_transaction.reset(token)
+
+    @asynccontextmanager
+    async def _connect(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        """A connection from the pool (in a transaction if ``write``), returned at once.
+
+        SQLAlchemy's own context managers close through ``asyncio.shield``, which costs a
+        turn of the event loop before the connection is back in the pool: under a burst
+        the pool then runs dry and churns (two new SQLite connections per update) and the
+        write queue is held for that turn. SQLite runs inline here (``storage.sqlite``):
+        closing cannot be interrupted, so it needs no shield."""
+        if not self.is_sqlite:
+            async with self.engine.begin() if write else self.engine.connect() as conn:
+                yield conn
+            return
+        conn = await self.engine.connect()
+        try:
+            if write:
+                await conn.begin()
+            yield conn
+            if write:
+                await conn.commit()
+        finally:
+            await conn.close()  # rolls back whatever was not committed
 
     async def migrate(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision``.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -81,6 +81,8 @@ class Given:
     remaining: int
     budget: int
     batch: str | None = None
+    #: the giver and the receivers, as checked in the transaction that recorded the kudos
+    people: dict[int, Member] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +198,7 @@ class KudosService:
             raise DomainError("kudos.bad_quality")
         now = self._clock.now()
         day = local_day(now, team.timezone).isoformat()
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(replayable=True) as conn:
             people = await _check_people(conn, team, giver_id, receivers)
             keys = {r: _dedupe(giver_id, r, text, day) for r in receivers}
             duplicates = await repo.by_dedupes(conn, team.id, list(keys.values()))
@@ -254,6 +256,7 @@ class KudosService:
             max(0, left - len(recorded)),
             team.kudos_budget,
             batch if recorded else None,
+            people,
         )
 
     async def _own_recent(self, kudos_id: int, user_id: int) -> Kudos:

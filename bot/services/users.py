@@ -35,7 +35,7 @@ class UsersService:
         self._clock = clock
 
     async def started(self, person: Person) -> None:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(replayable=True) as conn:
             await repo.save_started(
                 conn,
                 user_id=person.id,

@@ -85,7 +85,7 @@ async def record_and_announce(
             bot, notifier.team_i18n(team) if in_group else i18n, edit, chat_id, message_id
         )
         return given
-    people = await notifier.people(team, given.kudos)
+    people = given.people or await notifier.people(team, given.kudos)
     left = shown.t("kudos.left_today", left=given.remaining, budget=given.budget)
     waiting = [
         member_name(member, shown)

@@ -5,7 +5,9 @@ its own before Telegram is told the batch arrived; a row leaves the inbox in the
 transaction as the first write its handler makes (``Database.transaction`` calls ``settle``
 while an update is being handled, see ``handling``), or, when the handler wrote nothing,
 with ``delete`` after it returned. So a replay after a crash finds exactly the updates whose
-effects were never committed.
+effects were never committed. A ``Database.transaction(replayable=True)`` (a write that
+changes nothing when applied again) does not settle: its update stays until the handler
+returned, so a crash before the answer replays it and the answer is sent.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation
-from tests.e2e.conftest import TOKEN, Running, Starter, eventually
+from tests.e2e.conftest import Running, Starter, eventually
+from tests.e2e.procs import fake_telegram
 from tests.fakebot import FakeTelegram
 
 FAST_SENDS = {
@@ -23,12 +24,8 @@ SLOW_DOWN_EN = "You are sending a lot at once"
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegram]:
     """Without flood control: one private chat gets hundreds of answers here."""
-    fake = FakeTelegram(token=TOKEN, bot_username="spasibot_bot", bot_name="Spasibot", flood=None)
-    await fake.start()
-    try:
+    async with fake_telegram() as fake:
         yield fake
-    finally:
-        await fake.stop()
 
 
 def fair_of(running: Running) -> FairDispatcher:

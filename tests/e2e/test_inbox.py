@@ -3,11 +3,7 @@ every command is answered and none is applied twice."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,62 +13,42 @@ import pytest
 from storage.database import Database
 from storage.repo import inbox as inbox_repo
 from tests.e2e.conftest import TOKEN
+from tests.e2e.procs import BotProcess, Spawner, count_rows, fake_telegram
 from tests.e2e.test_kudos import form_team, text
 from tests.fakebot import FakeTelegram
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(token=TOKEN, bot_username="spasibot_bot", bot_name="Spasibot", flood=None)
-    await fake.start()
-    try:
+    async with fake_telegram() as fake:
         yield fake
-    finally:
-        await fake.stop()
 
 
-async def start_process(tg: FakeTelegram, tmp_path: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "TIPS_"))}
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": tg.base_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/proc.db",
-            "LOG_LEVEL": "INFO",
-            # one update at a time: the burst below is still in flight when the bot dies
-            "UPDATES_CONCURRENCY": "1",
-            "RATE_PER_SECOND": "1000",
-            "RATE_PER_CHAT_PER_SECOND": "100",
-            "RATE_PER_CHAT_BURST": "100",
-        }
-    )
-    with (tmp_path / "bot.log").open("ab") as log:  # the child keeps its own descriptor
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=log,
-        )
-    polls = len(tg.calls_of("getUpdates"))
-    await tg.wait_until(lambda: tg.is_polling or len(tg.calls_of("getUpdates")) > polls, 60)
-    return proc
+@pytest.fixture
+async def spawn(tmp_path: Path, database_url: str) -> AsyncIterator[Spawner]:
+    async with Spawner(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+        # one update at a time: the burst below is still in flight when the bot dies
+        UPDATES_CONCURRENCY="1",
+        RATE_PER_SECOND="1000",
+        RATE_PER_CHAT_PER_SECOND="100",
+        RATE_PER_CHAT_BURST="100",
+    ) as spawner:
+        yield spawner
 
 
-def count(db_path: Path, table: str) -> int:
-    with sqlite3.connect(db_path) as conn:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+async def start_process(tg: FakeTelegram, spawn: Spawner, name: str) -> BotProcess:
+    bot = await spawn(name, TELEGRAM_API_URL=tg.base_url)
+    return await bot.polling(tg)
 
 
 async def test_kill_9_with_commands_in_flight_loses_nothing_and_repeats_nothing(
-    tg: FakeTelegram, tmp_path: Path
+    tg: FakeTelegram, spawn: Spawner, database_url: str
 ) -> None:
-    proc = await start_process(tg, tmp_path)
+    proc = await start_process(tg, spawn, "first")
     try:
         lead = tg.user("Лена", username="lena_lead", language_code="ru")
         anna = tg.user("Анна", username="anna_k", language_code="ru")
@@ -97,32 +73,28 @@ async def test_kill_9_with_commands_in_flight_loses_nothing_and_repeats_nothing(
                 giver.send(f"/kudos @{receiver.username} {reason} #эмпатия", chat=group)
         # Telegram has confirmed the whole burst: kill the bot right then
         await tg.wait_until(lambda: tg.pending_updates() == 0, timeout=30)
-        proc.kill()
-        await proc.wait()
+        await proc.kill()
         answered = sum(bool(tg.bot_messages(u.private)) for u in newcomers)
-        left = count(tmp_path / "proc.db", "inbox")
+        left = await count_rows(database_url, "inbox")
         print(f"\nkilled with {60 - answered} of 60 /start unanswered, {left} rows in the inbox")
         assert answered < 60, "the bot answered everything before it was killed: no test"
         assert left > 0
 
-        proc = await start_process(tg, tmp_path)
+        proc = await start_process(tg, spawn, "restarted")
         await tg.wait_until(lambda: all(tg.bot_messages(u.private) for u in newcomers), 60)
 
         def announced() -> bool:
             return len(tg.bot_messages(group)) >= before_burst + len(thanks)
 
         await tg.wait_until(announced, timeout=30)
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 60) == 0
+        proc.signal(signal.SIGTERM)
+        assert await proc.exit_code(60) == 0
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await proc.kill()
 
     # every command answered, none applied twice
-    db_path = tmp_path / "proc.db"
-    assert count(db_path, "kudos") == len(thanks)
-    assert count(db_path, "inbox") == 0
+    assert await count_rows(database_url, "kudos") == len(thanks)
+    assert await count_rows(database_url, "inbox") == 0
     cards = [text(m) for m in tg.bot_messages(group)[before_burst:]]
     for _, _, reason in thanks:
         assert sum(reason in card for card in cards) == 1, cards
@@ -131,8 +103,8 @@ async def test_kill_9_with_commands_in_flight_loses_nothing_and_repeats_nothing(
         assert 1 <= len(welcomes) <= 2  # at least once; twice only if killed between the two
 
 
-async def test_the_inbox_row_goes_with_the_first_committed_write(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/inbox.db")
+async def test_the_inbox_row_goes_with_the_first_committed_write(database_url: str) -> None:
+    db = Database(database_url)
     await db.migrate()
     try:
         now = datetime.now(UTC)

@@ -5,13 +5,9 @@ works; a stop signal exits 0."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import signal
-import socket
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,111 +15,27 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import TOKEN
+from tests.e2e.procs import START, Spawner, count_rows, fake_telegram, free_port
 from tests.fakebot import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET_HALF = TOKEN.split(":", 1)[1]
 #: a well-formed token this fake does not know: it answers 401
 OTHER_TOKEN = "43:other-token_abcdefghijklmnopqrstuvwxyz0"
-START = 90.0  # seconds a start (imports included) may take on a loaded machine
-
-
-class Bot:
-    """``python -m bot`` in its own process, its output in files (read while it runs)."""
-
-    def __init__(
-        self, tmp_path: Path, name: str, env: dict[str, str], args: tuple[str, ...] = ()
-    ) -> None:
-        self.args = args
-        self.out = tmp_path / f"{name}.out"
-        self.err = tmp_path / f"{name}.err"
-        self.env = env
-        self.cwd = tmp_path
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> Bot:
-        with self.out.open("wb") as out, self.err.open("wb") as err:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                *self.args,
-                cwd=self.cwd,
-                env=self.env,
-                stdout=out,
-                stderr=err,
-            )
-        return self
-
-    @property
-    def output(self) -> str:
-        return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
-
-    @property
-    def lines(self) -> list[str]:
-        return [line for line in self.output.splitlines() if line.strip()]
-
-    async def wait_for(self, needle: str, count: int = 1, timeout: float = START) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.output.count(needle) < count:
-            assert self.proc is not None
-            if self.proc.returncode is not None:
-                raise AssertionError(f"exited {self.proc.returncode} first:\n{self.output}")
-            if loop.time() > deadline:
-                raise AssertionError(f"{needle!r} x{count} not seen in {timeout} s:\n{self.output}")
-            await asyncio.sleep(0.1)
-
-    async def exit_code(self, timeout: float = START) -> int:
-        assert self.proc is not None
-        return await asyncio.wait_for(self.proc.wait(), timeout)
-
-    def signal(self, sig: signal.Signals) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 @pytest.fixture
-async def spawn(tmp_path: Path) -> AsyncIterator[Any]:
-    started: list[Bot] = []
-
-    async def _spawn(name: str = "bot", *args: str, **env: str) -> Bot:
-        base = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("BOT_", "TELEGRAM_", "TIPS_", "LOG_", "WEBHOOK_", "DATABASE_"))
-        }
-        base.update(
-            {
-                "PYTHONPATH": str(ROOT),
-                "BOT_TOKEN": TOKEN,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/op.db",
-            }
-        )
-        base.update(env)
-        bot = Bot(tmp_path, name, base, args)
-        started.append(bot)
-        return await bot.start()
-
-    yield _spawn
-    for bot in started:
-        await bot.kill()
+async def spawn(tmp_path: Path) -> AsyncIterator[Spawner]:
+    """``python -m bot`` on a SQLite file of its own; a test about what is in the database
+    passes ``DATABASE_URL=database_url`` (both engines)."""
+    async with Spawner(
+        tmp_path, BOT_TOKEN=TOKEN, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/op.db"
+    ) as spawner:
+        yield spawner
 
 
 def assert_no_token(text: str) -> None:
     assert TOKEN not in text
     assert SECRET_HALF not in text
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:
@@ -159,7 +71,7 @@ async def test_refused_token_is_one_line_naming_bot_token(spawn: Any, log_format
 async def test_unreachable_telegram_is_retried_until_stopped(
     spawn: Any, log_format: str, sig: signal.Signals
 ) -> None:
-    bot = await spawn(TELEGRAM_API_URL=f"http://127.0.0.1:{_closed_port()}", LOG_FORMAT=log_format)
+    bot = await spawn(TELEGRAM_API_URL=f"http://127.0.0.1:{free_port()}", LOG_FORMAT=log_format)
     await bot.wait_for("cannot be reached", count=3)  # after 1 s and 2 s
     bot.signal(sig)
     assert await bot.exit_code() == 0
@@ -176,10 +88,10 @@ async def test_unreachable_telegram_is_retried_until_stopped(
         assert all(isinstance(r, dict) for r in _json_lines(text))  # JSON lines only
 
 
-async def test_telegram_failing_at_start_is_waited_for(spawn: Any) -> None:
+async def test_telegram_failing_at_start_is_waited_for(spawn: Any, database_url: str) -> None:
     async with FakeTelegram(token=TOKEN) as tg:
         tg.fail_next("getMe", error_code=502, count=2)
-        bot = await spawn(TELEGRAM_API_URL=tg.base_url)
+        bot = await spawn(TELEGRAM_API_URL=tg.base_url, DATABASE_URL=database_url)
         await tg.wait_until(lambda: tg.is_polling, timeout=START)
         user = tg.user("Оля", language_code="ru")
         user.start_bot()
@@ -223,7 +135,7 @@ async def test_database_directory_that_cannot_be_created(
     (tmp_path / "a-file").write_text("not a directory")
     bot = await spawn(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/a-file/data/spasibot.db",
-        TELEGRAM_API_URL=f"http://127.0.0.1:{_closed_port()}",
+        TELEGRAM_API_URL=f"http://127.0.0.1:{free_port()}",
         LOG_FORMAT=log_format,
     )
     assert await bot.exit_code() == 2
@@ -235,7 +147,9 @@ async def test_database_directory_that_cannot_be_created(
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
-async def test_crash_in_start_up_is_logged_without_the_token(spawn: Any, log_format: str) -> None:
+async def test_crash_in_start_up_is_logged_without_the_token(
+    spawn: Any, log_format: str, database_url: str
+) -> None:
     async with FakeTelegram(token=TOKEN) as tg:
         # an error whose text carries the token, as aiohttp's errors carry the request URL
         tg.fail_next(
@@ -243,7 +157,9 @@ async def test_crash_in_start_up_is_logged_without_the_token(spawn: Any, log_for
             error_code=400,
             description=f"Bad Request: cannot serve /bot{TOKEN}/setMyCommands",
         )
-        bot = await spawn(TELEGRAM_API_URL=tg.base_url, LOG_FORMAT=log_format)
+        bot = await spawn(
+            TELEGRAM_API_URL=tg.base_url, LOG_FORMAT=log_format, DATABASE_URL=database_url
+        )
         assert await bot.exit_code() == 1
     text = bot.output
     assert_no_token(text)
@@ -274,13 +190,13 @@ async def test_migrate_reads_the_same_database_settings(spawn: Any, tmp_path: Pa
 
 @pytest.mark.timeout(400)
 async def test_second_process_is_refused_and_kill_9_then_restart_works(
-    spawn: Any, tmp_path: Path
+    spawn: Any, database_url: str
 ) -> None:
-    async with FakeTelegram(token=TOKEN, flood=None) as tg:
-        first = await spawn("first", TELEGRAM_API_URL=tg.base_url)
+    async with fake_telegram() as tg:
+        first = await spawn("first", TELEGRAM_API_URL=tg.base_url, DATABASE_URL=database_url)
         await first.wait_for("polling started")
 
-        second = await spawn("second", TELEGRAM_API_URL=tg.base_url)
+        second = await spawn("second", TELEGRAM_API_URL=tg.base_url, DATABASE_URL=database_url)
         assert await second.exit_code() == 2
         # the usual start-up log lines (connected, migrations), then the refusal
         refusal = second.lines[-1]
@@ -291,10 +207,9 @@ async def test_second_process_is_refused_and_kill_9_then_restart_works(
         assert_no_token(second.output)
 
         await first.kill()  # kill -9: the lock row stays behind
-        with sqlite3.connect(tmp_path / "op.db") as conn:
-            assert conn.execute("SELECT count(*) FROM process_locks").fetchone() == (1,)
+        assert await count_rows(database_url, "process_locks") == 1
 
-        third = await spawn("third", TELEGRAM_API_URL=tg.base_url)
+        third = await spawn("third", TELEGRAM_API_URL=tg.base_url, DATABASE_URL=database_url)
         await third.wait_for("polling started")
         user = tg.user("Оля", language_code="ru")
         user.start_bot()
@@ -303,8 +218,7 @@ async def test_second_process_is_refused_and_kill_9_then_restart_works(
         third.signal(signal.SIGTERM)
         assert await third.exit_code() == 0
     assert "process lock bot:42 released" in third.output
-    with sqlite3.connect(tmp_path / "op.db") as conn:
-        assert conn.execute("SELECT count(*) FROM process_locks").fetchone() == (0,)
+    assert await count_rows(database_url, "process_locks") == 0
     for bot in (first, second, third):
         assert_no_token(bot.output)
     assert "Traceback" not in third.output

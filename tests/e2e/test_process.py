@@ -2,128 +2,74 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import socket
-import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.e2e.conftest import TOKEN
+from tests.e2e.procs import Spawner, count_rows, serving, webhook_app
 from tests.fakebot import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[2]
+
+@pytest.fixture
+async def spawn(tmp_path: Path) -> AsyncIterator[Spawner]:
+    """``python -m bot`` in ``tmp_path`` (no .env there), on a SQLite file unless told."""
+    async with Spawner(
+        tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/proc.db", LOG_LEVEL="DEBUG"
+    ) as spawner:
+        yield spawner
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "TIPS_"))}
-    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/proc.db", "LOG_LEVEL": "DEBUG"})
-    env.update(extra)
-    return env
-
-
-async def test_without_a_token_it_explains_how_to_get_one(tmp_path: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,  # no .env there
-        env={**_env(tmp_path), "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 2
-    text = (out + err).decode()
+async def test_without_a_token_it_explains_how_to_get_one(spawn: Spawner) -> None:
+    bot = await spawn()
+    assert await bot.exit_code(60) == 2
+    text = bot.output
     assert "@BotFather" in text
     assert "Traceback" not in text
 
 
-async def test_invalid_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = {
-        **_env(tmp_path, BOT_TOKEN=TOKEN, DEFAULT_TIMEZONE="Mars/Olympus"),
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 2
-    lines = err.decode().strip().splitlines()
+async def test_invalid_setting_stops_start_up_with_one_line(spawn: Spawner) -> None:
+    bot = await spawn(BOT_TOKEN=TOKEN, DEFAULT_TIMEZONE="Mars/Olympus")
+    assert await bot.exit_code(60) == 2
+    lines = bot.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "DEFAULT_TIMEZONE" in lines[0]
     assert "Mars/Olympus" in lines[0]
 
 
 async def test_process_answers_and_stops_gracefully_on_sigterm(
-    tg: FakeTelegram, tmp_path: Path
+    tg: FakeTelegram, spawn: Spawner, database_url: str, tmp_path: Path
 ) -> None:
-    env = {**_env(tmp_path, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.base_url), "PYTHONPATH": str(ROOT)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    bot = await spawn(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.base_url, DATABASE_URL=database_url)
     try:
         user = tg.user("Оля", language_code="ru")
         user.start_bot()
         reply = await tg.next_bot_message(user.private, timeout=60)
         assert "Спасибот" in (reply.text or "")
-        proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        bot.signal(signal.SIGTERM)
+        await bot.exit_code(60)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0
-    log = err.decode()
+        await bot.kill()
+    assert bot.returncode == 0
+    log = bot.stderr
     assert "stopped" in log
     assert "process lock bot:42 released" in log
     assert "Traceback" not in log  # nothing (a scheduled job, a task) is cancelled mid-way
     assert "CancelledError" not in log
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
-    assert (tmp_path / "proc.db").exists()
+    if database_url.startswith("sqlite"):
+        assert (tmp_path / "spasibot.db").exists()
+    assert await count_rows(database_url, "process_locks") == 0  # the lock released
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def test_webhook_mode_with_secret_token(tg: FakeTelegram, tmp_path: Path) -> None:
-    from bot.app import build_application
-    from bot.settings import Settings
-
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/telegram"
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        bot_token=TOKEN,
-        telegram_api_url=tg.base_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/hook.db",
-        webhook_url=url,
-        webhook_secret="s3cret-Token_1",
-        webhook_host="127.0.0.1",
-        webhook_port=port,
-    )
-    app = build_application(settings)
-    task = asyncio.create_task(app.run(handle_signals=False))
-    try:
-        await tg.wait_until(lambda: any(c.ok for c in tg.calls_of("setWebhook")), timeout=15)
+async def test_webhook_mode_with_secret_token(tg: FakeTelegram, database_url: str) -> None:
+    webhook = webhook_app(tg, database_url)
+    url = webhook.url
+    async with serving(webhook, tg):
         hook = tg.calls_of("setWebhook")[-1]
         assert hook.params["url"] == url
         assert hook.params["secret_token"] == "s3cret-Token_1"
@@ -147,6 +93,3 @@ async def test_webhook_mode_with_secret_token(tg: FakeTelegram, tmp_path: Path) 
                 url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
             ) as resp:
                 assert resp.status == 403  # a wrong secret is refused
-    finally:
-        app.stop_event.set()
-        await asyncio.wait_for(task, 30)

@@ -14,7 +14,8 @@ import pytest
 from aiogram.types import Message
 
 from bot.jobs import run_team_events
-from tests.e2e.conftest import TOKEN, Running, SettableClock, Starter, eventually
+from tests.e2e.conftest import Running, SettableClock, Starter, eventually
+from tests.e2e.procs import fake_telegram
 from tests.e2e.texts import ru
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
@@ -30,12 +31,8 @@ PATIENCE = ru.quality("patience")
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegram]:
     """The fake without flood control: the stories post many announcements into one group."""
-    fake = FakeTelegram(token=TOKEN, bot_username="spasibot_bot", bot_name="Spasibot", flood=None)
-    await fake.start()
-    try:
+    async with fake_telegram() as fake:
         yield fake
-    finally:
-        await fake.stop()
 
 
 # --- helpers -----------------------------------------------------------------------------------

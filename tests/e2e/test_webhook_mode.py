@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiogram.types import TelegramObject
 
-from bot.app import Application, build_application
-from bot.settings import Settings
-from tests.e2e.conftest import TOKEN, eventually
+from bot.app import Application
+from tests.e2e.conftest import eventually
+from tests.e2e.procs import WEBHOOK_SECRET, fake_telegram, serving, webhook_app
 from tests.fakebot import FakeTelegram
 
-SECRET = "s3cret-Token_1"
+SECRET = WEBHOOK_SECRET
 
 
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(token=TOKEN, bot_username="spasibot_bot", bot_name="Spasibot", flood=None)
-    await fake.start()
-    try:
+    async with fake_telegram() as fake:
         yield fake
-    finally:
-        await fake.stop()
 
 
 class Tracker:
@@ -76,44 +70,25 @@ class Hook:
             return resp.status, await resp.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-async def hook(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Hook]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        bot_token=TOKEN,
-        telegram_api_url=tg.base_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/hook.db",
-        webhook_url=base + "/telegram",
-        webhook_secret=SECRET,
-        webhook_host="127.0.0.1",
-        webhook_port=port,
+async def hook(tg: FakeTelegram, database_url: str) -> AsyncIterator[Hook]:
+    webhook = webhook_app(
+        tg,
+        database_url,
         updates_concurrency=4,
         rate_per_second=1000,
         rate_per_chat_per_second=100,
         rate_per_chat_burst=100,
     )
-    app = build_application(settings)
     tracker = Tracker(delay=0.05)
-    app.dp.update.outer_middleware(tracker)
+    webhook.app.dp.update.outer_middleware(tracker)
     errors: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
-    task = asyncio.create_task(app.run(handle_signals=False))
     try:
-        await tg.wait_until(lambda: any(c.ok for c in tg.calls_of("setWebhook")), timeout=15)
-        async with aiohttp.ClientSession() as http:
-            yield Hook(app, base + "/telegram", base, tracker, http)
+        async with serving(webhook, tg), aiohttp.ClientSession() as http:
+            yield Hook(webhook.app, webhook.url, webhook.base, tracker, http)
     finally:
-        app.stop()
-        await asyncio.wait_for(task, 30)
         loop.set_exception_handler(None)
     assert errors == [], errors  # no unhandled task exception
 

@@ -73,7 +73,9 @@ What it models
       non-2xx answer or connection error; a method returned in the webhook answer (JSON or
       aiogram's multipart) is executed.
     * Flood control (``flood.py``) on message-creating methods with an injectable clock;
-      429 with Retry-After and ``parameters.retry_after``. ``fail_next()`` injects failures.
+      429 with Retry-After and ``parameters.retry_after``. ``fail_next()`` injects failures;
+      ``delay_next()`` makes calls hang (before they take effect, or with only the answer
+      late), ``held`` counts the calls hanging.
     * Callback queries expire after ``callback_query_ttl`` seconds of the fake's clock.
 
 What it does not model

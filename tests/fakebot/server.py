@@ -71,6 +71,14 @@ class _InjectedFailure:
         return ApiError(self.error_code, text)
 
 
+@dataclass
+class _InjectedDelay:
+    seconds: float
+    remaining: int
+    chat_id: int | str | None
+    accept_first: bool
+
+
 class FakeTelegram:
     """An offline Telegram Bot API server for end-to-end tests of an aiogram bot."""
 
@@ -100,6 +108,8 @@ class FakeTelegram:
         self._api = BotApi(self._world, self._webhook_changed)
         self._webhook_retry_delay = webhook_retry_delay
         self._failures: dict[str, list[_InjectedFailure]] = {}
+        self._delays: dict[str, list[_InjectedDelay]] = {}
+        self._held = 0
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -335,6 +345,36 @@ class FakeTelegram:
             _InjectedFailure(error_code, description, retry_after, count, chat_id)
         )
 
+    def delay_next(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        count: int = 1,
+        chat_id: int | str | None = None,
+        accept_first: bool = False,
+    ) -> None:
+        """Make the next ``count`` calls of ``method`` hang for ``seconds`` (a slow Telegram);
+        with ``chat_id`` (an id or an @username as the bot sends it), only calls to that chat.
+
+        By default the call takes effect only after the wait (a request stuck on its way:
+        a client that gives up or dies meanwhile sent nothing); with ``accept_first`` it takes
+        effect at once and only the answer is held (Telegram accepted the message, its answer
+        is late). ``held`` counts the calls hanging right now."""
+        name = canonical_method_name(method)
+        if name is None:
+            raise ValueError(f"unknown Bot API method {method!r}")
+        if seconds < 0 or count < 1:
+            raise ValueError("a delay needs seconds >= 0 and count >= 1")
+        self._delays.setdefault(name, []).append(
+            _InjectedDelay(float(seconds), count, chat_id, accept_first)
+        )
+
+    @property
+    def held(self) -> int:
+        """Calls hanging in a ``delay_next`` wait at this moment."""
+        return self._held
+
     def document(self, message: Message) -> FileRecord:
         stored = self._world.stored(message)
         record = stored.document or stored.photo
@@ -463,6 +503,28 @@ class FakeTelegram:
             queue.remove(failure)
         return failure.error()
 
+    def _take_delay(self, method: str, raw: dict[str, Any]) -> _InjectedDelay | None:
+        queue = self._delays.get(method)
+        if not queue:
+            return None
+        chat = str(raw.get("chat_id", ""))
+        delay = next((d for d in queue if d.chat_id is None or str(d.chat_id) == chat), None)
+        if delay is None:
+            return None
+        delay.remaining -= 1
+        if delay.remaining <= 0:
+            queue.remove(delay)
+        return delay
+
+    async def _hold(self, seconds: float) -> None:
+        self._held += 1
+        self._world.signal.notify()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._held -= 1
+            self._world.signal.notify()
+
     def _record(self, method: str, params: dict[str, Any], error: ApiError | None) -> None:
         self._world.calls.append(
             ApiCall(
@@ -489,6 +551,17 @@ class FakeTelegram:
         return recorded
 
     async def _execute(
+        self, method: str, raw: dict[str, Any], files: dict[str, UploadedFile]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        delay = self._take_delay(method, raw)
+        if delay is not None and not delay.accept_first:
+            await self._hold(delay.seconds)  # cancelled if the client goes away: nothing done
+        answer = await self._execute_now(method, raw, files)
+        if delay is not None and delay.accept_first:
+            await self._hold(delay.seconds)  # done; only the answer is late
+        return answer
+
+    async def _execute_now(
         self, method: str, raw: dict[str, Any], files: dict[str, UploadedFile]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         params: dict[str, Any] = dict(raw)
