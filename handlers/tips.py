@@ -184,7 +184,7 @@ async def post_now(
 
 
 def _stats_lines(header: str, group: list[TipScore], i18n: Translator) -> list[str]:
-    lines = [i18n.t(header)]
+    lines = [header]
     lines.extend(
         i18n.t(
             "tips.stats_line",
@@ -206,9 +206,9 @@ async def stats(message: Message, tips: TipsService, i18n: Translator) -> None:
     if not board.best and not board.worst:
         lines.append(i18n.t("tips.stats_unrated"))
     if board.best:
-        lines.extend(_stats_lines("tips.stats_best", board.best, i18n))
+        lines.extend(_stats_lines(i18n.t("tips.stats_best"), board.best, i18n))
     if board.worst:
-        lines.extend(_stats_lines("tips.stats_worst", board.worst, i18n))
+        lines.extend(_stats_lines(i18n.t("tips.stats_worst"), board.worst, i18n))
     elif board.best:
         lines.extend([i18n.t("tips.stats_worst"), i18n.t("tips.stats_worst_none")])
     await message.answer("\n".join(lines).strip())

@@ -147,7 +147,7 @@ async def make_crew(tg: FakeTelegram, start_bot: Starter, **settings: object) ->
     group, _, greeting = await team_with_group(
         tg, running, "Поддержка", [anna, boris, vera, anya, gleb], [lena]
     )
-    for user in team_members:
+    for user in team_members[1:]:  # Лена added the bot: a member at once
         await join_by_button(tg, user, greeting)
     return Crew(tg, running, clock, group, lena, anna, boris, vera, anya, gleb)
 

@@ -83,6 +83,8 @@ async def team_of(tg: FakeTelegram, running: Running, lead: FakeUser) -> tuple[F
     group = tg.group(TEAM, members=[], admins=[lead])
     tg.add_bot_to_group(group, by=lead)
     await tg.next_bot_message(group)
+    if lead.started:  # whoever added the bot and had started it is a member at once
+        await tg.next_bot_message(lead.private)
     team = await teams_of(running).by_chat(group.id)
     assert team is not None
     return group, team
