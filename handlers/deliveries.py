@@ -16,7 +16,7 @@ from aiogram.methods import DeleteMessage, EditMessageText, SendMessage
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translations, Translator
-from bot.services.deliveries import BaseKind, DeliveryKind, Ledger
+from bot.services.deliveries import BaseKind, DeliveryKind, Ledger, NotYet
 from bot.services.kudos import KIND_ANNOUNCE, KIND_DM, KIND_EDIT, KIND_PROMPT, KudosService
 from bot.services.recognition import (
     KIND_BIRTHDAY,
@@ -37,6 +37,8 @@ from handlers.tips import explain_reason
 log = logging.getLogger(__name__)
 
 NAMES_LIMIT = 1500
+#: a target in these states may still get its message id
+WAITING = ("pending", "claimed")
 
 
 def _chat(value: str | int) -> int | str:
@@ -117,6 +119,8 @@ class KudosEdit(BaseKind):
 
     async def render(self, row: Any) -> EditMessageText | None:
         target = await self._ledger.row(str(row.payload["target"]))
+        if target is not None and target.message_id is None and target.state in WAITING:
+            raise NotYet()  # still being sent: edit it once its message id is recorded
         if target is None or target.message_id is None:
             return None
         team = await self._teams.by_id(int(row.payload["team"]))

@@ -51,6 +51,20 @@ PRIORITY_TEAM = 5
 PRIORITY_BROADCAST = 7
 
 
+class NotYet(Exception):
+    """Raised by a kind's ``render`` when what the message depends on has not settled (an
+    edit of a message still being sent): the row is tried again shortly, no attempt counted."""
+
+    def __init__(self, seconds: float = 2.0) -> None:
+        super().__init__(f"not yet: retry in {seconds} s")
+        self.seconds = seconds
+
+
+def in_flight(row: DeliveryRow) -> bool:
+    """The row is being sent now: claimed, its message id not yet recorded."""
+    return row.state == repo.CLAIMED and row.message_id is None
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     max_attempts: int = 8

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
-from bot.services.deliveries import PRIORITY_PERSONAL, PRIORITY_TEAM, Ledger
+from bot.services.deliveries import PRIORITY_PERSONAL, PRIORITY_TEAM, Ledger, in_flight
 from bot.services.errors import DomainError, NotFound
 from bot.services.teams import Member, PortraitQuality, Team, TeamsService
 from storage.database import Database
@@ -293,8 +293,11 @@ class KudosService:
         keys = [dm_key(k) for k in batch]
         if row.batch is not None:
             keys.append(announce_key(row.batch))
+        # sent, or being sent now (the edit waits for its message id)
         sent = [
-            d for d in (await self._ledger.rows(conn, keys)).values() if d.message_id is not None
+            d
+            for d in (await self._ledger.rows(conn, keys)).values()
+            if d.message_id is not None or in_flight(d)
         ]
         if withdrawn:
             await self._ledger.cancel(conn, keys)

@@ -28,7 +28,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import Message
 
-from bot.services.deliveries import DeliveryKind, Ledger
+from bot.services.deliveries import DeliveryKind, Ledger, NotYet
 from bot.telegram.sender import bulk
 from storage.database import Database
 from storage.repo import deliveries as repo
@@ -78,17 +78,24 @@ class Drainer:
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
         self._claiming = 0  # claims under way (the runner's and drain()'s)
+        # rows this process holds (claimed, not yet recorded): their leases are renewed while
+        # it lives, so a row waiting its turn (a group's 20 a minute) is never claimed twice
+        self._held: set[int] = set()
+        self._renewer: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
         self._committer = asyncio.create_task(self._commit_loop(), name="ledger-commit")
         self._runner = asyncio.create_task(self._run(), name="ledger-drain")
+        self._renewer = asyncio.create_task(self._renew_loop(), name="ledger-renew")
 
     async def stop(self, timeout: float) -> None:
         """Claim nothing more; let sends in flight finish and record them (bounded)."""
         self._stopping = True
         self._ledger.wake()
+        if self._renewer is not None:
+            self._renewer.cancel()
         if self._runner is not None:
             await asyncio.wait({self._runner}, timeout=timeout)
         if self._tasks:
@@ -112,6 +119,24 @@ class Drainer:
                 claimed = 0
             if not claimed:
                 await self._ledger.wait_for_work(POLL_SECONDS)
+
+    async def _renew_loop(self) -> None:
+        period = max(0.5, self._ledger.lease.total_seconds() / 3)
+        while not self._stopping:
+            await asyncio.sleep(period)
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("renewing delivery leases failed; retrying")
+
+    async def renew(self) -> int:
+        """Extend the leases of the rows this process holds; returns how many."""
+        held = sorted(self._held)
+        if not held:
+            return 0
+        now = self._ledger.clock.now()
+        async with self._db.transaction() as conn:
+            return await repo.renew(conn, self.owner, held, now + self._ledger.lease)
 
     async def claim_some(self) -> int:
         free = self._concurrency - len(self._tasks)
@@ -137,6 +162,7 @@ class Drainer:
             )
         if rows:
             log.debug("claimed deliveries %s", [r.id for r in rows])
+        self._held.update(r.id for r in rows)
         for row in rows:
             await self._slots.acquire()
             chat = _chat_key(row)
@@ -145,7 +171,7 @@ class Drainer:
             )
             self._tasks.add(task)
             self._tails[chat] = task
-            task.add_done_callback(self._forget(chat))
+            task.add_done_callback(self._forget(chat, row.id))
         return len(rows)
 
     async def drain(self, timeout: float = 30.0) -> None:
@@ -162,9 +188,10 @@ class Drainer:
 
     # --- one row ------------------------------------------------------------------------------
 
-    def _forget(self, chat: int | str) -> Any:
+    def _forget(self, chat: int | str, row_id: int) -> Any:
         def done(task: asyncio.Task[None]) -> None:
             self._tasks.discard(task)
+            self._held.discard(row_id)
             if self._tails.get(chat) is task:
                 del self._tails[chat]
 
@@ -198,14 +225,11 @@ class Drainer:
         except TelegramForbiddenError as exc:
             log.info("delivery %s to %s: unreachable (%s)", row.id, row.chat_id, exc.message)
             return _Done(row, Outcome(row.id, repo.UNREACHABLE, now(), error=exc.message))
-        except TelegramBadRequest as exc:
-            if NOT_MODIFIED in exc.message:
-                return _Done(row, Outcome(row.id, repo.SENT, now()))
-            log.error("delivery %s (%s) refused for good: %s", row.id, row.kind, exc.message)
-            return _Done(row, Outcome(row.id, repo.FAILED, now(), error=exc.message), exc.message)
-        except TelegramNotFound as exc:
-            log.error("delivery %s (%s) refused for good: %s", row.id, row.kind, exc.message)
-            return _Done(row, Outcome(row.id, repo.FAILED, now(), error=exc.message), exc.message)
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            return self._refused(row, exc)
+        except NotYet as exc:  # depends on a send still in flight: soon, no attempt counted
+            due = now() + timedelta(seconds=exc.seconds)
+            return _Done(row, Outcome(row.id, repo.PENDING, now(), due_at=due))
         except TelegramRetryAfter as exc:
             return self._retry(row, f"429 retry after {exc.retry_after}", exc.retry_after)
         except asyncio.CancelledError:
@@ -216,6 +240,13 @@ class Drainer:
         return _Done(
             row, Outcome(row.id, repo.SENT, now(), message_id=message_id, sent_chat_id=chat_id)
         )
+
+    def _refused(self, row: DeliveryRow, exc: TelegramBadRequest | TelegramNotFound) -> _Done:
+        now = self._ledger.clock.now()
+        if isinstance(exc, TelegramBadRequest) and NOT_MODIFIED in exc.message:
+            return _Done(row, Outcome(row.id, repo.SENT, now))
+        log.error("delivery %s (%s) refused for good: %s", row.id, row.kind, exc.message)
+        return _Done(row, Outcome(row.id, repo.FAILED, now, error=exc.message), exc.message)
 
     def _retry(self, row: DeliveryRow, error: str, at_least: float) -> _Done:
         now = self._ledger.clock.now()

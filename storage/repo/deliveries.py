@@ -169,6 +169,22 @@ async def claim(
     return sorted((_row(r) for r in rows), key=lambda r: r.id)
 
 
+async def renew(
+    conn: AsyncConnection, owner: str, ids: Sequence[int], lease_until: datetime
+) -> int:
+    """Extend the leases of rows ``owner`` still holds (claimed by it, not yet finished)."""
+    result = await conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.id.in_(list(ids)),
+            deliveries.c.owner == owner,
+            deliveries.c.state == CLAIMED,
+        )
+        .values(lease_until=lease_until)
+    )
+    return int(result.rowcount or 0)
+
+
 _FINISH = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("b_id"))
@@ -224,14 +240,16 @@ async def by_keys(conn: AsyncConnection, keys: Sequence[str]) -> list[DeliveryRo
 
 
 async def cancel(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> None:
-    """Rows not sent yet are not sent at all (the thing they announced was taken back)."""
+    """Rows waiting are not sent at all (the thing they announced was taken back). A row
+    being sent (claimed) is left to finish, so that its message id is recorded and a
+    follow-up edit can find it; its render reads the change if it is tried again."""
     if not keys:
         return
     await conn.execute(
         update(deliveries)
         .where(
             deliveries.c.key.in_(list(keys)),
-            deliveries.c.state.in_((PENDING, CLAIMED, UNREACHABLE)),
+            deliveries.c.state.in_((PENDING, UNREACHABLE)),
         )
         .values(state=CANCELLED, finished_at=now, lease_until=None)
     )

@@ -365,8 +365,10 @@ async def test_sigkill_at_random_moments_loses_no_command_and_no_message(
         activity.stop()
         await sending
 
-        # the last run finishes the job
+        # the last run finishes the job (up first: a stop before its signal handlers are in
+        # place would end it as SIGTERM's default does, not as the bot does)
         run = await spawn()
+        await run.wait_for_line("started;")
         kudos_cmds = activity.of("kudos")
 
         def look() -> Outcome:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.services.deliveries import Ledger
+from bot.services.deliveries import Ledger, NotYet
 from bot.services.errors import DomainError, NotFound
 from bot.services.kudos import (
     KIND_ANNOUNCE,
@@ -1108,3 +1108,55 @@ def test_match_quality_ignores_yo() -> None:
     assert match_quality("#легкость_общения", qualities) is light
     assert match_quality("#еще_навык", qualities) is other
     assert match_quality("#c_2", qualities) is other
+
+
+async def test_undo_while_the_dm_is_being_sent_withdraws_it_once_it_is_recorded(
+    kudos: KudosService, users: UsersService, team: Team, db: Database, clock: FakeClock
+) -> None:
+    """The DM was claimed (Telegram is being asked) when the giver pressed undo: the row is
+    left to finish, the withdrawal waits for its message id, then edits that message."""
+    await users.started(BORIS)
+    given = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")
+    now = clock.now()
+    async with db.transaction() as conn:
+        claimed = await ledger_repo.claim(
+            conn, owner="drainer", now=now, lease_until=now + timedelta(minutes=1), limit=10
+        )
+    assert dm(given, BORIS) in {r.key for r in claimed}
+
+    await kudos.undo(given.kudos[0].id, ANNA.id)
+    # in flight: not cancelled under the sender's feet, and its withdrawal is queued
+    assert (await ledger_row(db, dm(given, BORIS))).state == ledger_repo.CLAIMED
+    edit = await ledger_row(db, f"edit:{dm(given, BORIS)}")
+    assert edit.payload["withdrawn"] is True
+    # Telegram accepted the DM: its message id is recorded, and the edit can find it
+    sent = await mark_sent(db, clock, dm(given, BORIS), message_id=777)
+    assert (sent.state, sent.message_id) == (ledger_repo.SENT, 777)
+
+
+async def test_an_edit_of_a_message_still_being_sent_waits_for_it(
+    kudos: KudosService,
+    teams: TeamsService,
+    users: UsersService,
+    ledger: Ledger,
+    team: Team,
+    db: Database,
+    clock: FakeClock,
+) -> None:
+    from handlers.deliveries import KudosEdit
+
+    await users.started(BORIS)
+    given = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")
+    now = clock.now()
+    async with db.transaction() as conn:
+        await ledger_repo.claim(
+            conn, owner="drainer", now=now, lease_until=now + timedelta(minutes=1), limit=10
+        )
+    await kudos.undo(given.kudos[0].id, ANNA.id)
+    edit = await ledger_row(db, f"edit:{dm(given, BORIS)}")
+    render = KudosEdit(kudos, teams, notifier=None, ledger=ledger).render  # type: ignore[arg-type]
+    with pytest.raises(NotYet):
+        await render(edit)  # the DM has no message id yet: try again shortly
+    async with db.transaction() as conn:
+        await ledger_repo.cancel(conn, [dm(given, BORIS)], clock.now())  # a claimed row: kept
+    assert (await ledger_row(db, dm(given, BORIS))).state == ledger_repo.CLAIMED

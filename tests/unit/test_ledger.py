@@ -257,3 +257,27 @@ async def test_paced_sender_keeps_a_fan_out_under_the_fakes_limits(
         calls = fake.calls_of("sendMessage")
         assert len(calls) == 60
         assert all(c.ok for c in calls)
+
+
+async def test_a_row_held_longer_than_the_lease_is_renewed_not_claimed_again(
+    rig: Rig, tg: FakeTelegram
+) -> None:
+    """A send that waits its turn (a group's 20 a minute, a slow Telegram) past the lease:
+    the process that holds it renews the lease, so no claimer sends it a second time."""
+    anna = tg.user("Анна")
+    anna.start_bot()
+    tg.delay_next("sendMessage", 2.0, chat_id=anna.id)
+    await rig.queue("slow:anna", anna.id, "Долгий путь")
+    await tg.wait_until(lambda: tg.held == 1)  # the send hangs in Telegram
+    rig.clock.advance(timedelta(seconds=61))  # the lease has run out
+    assert await rig.drainer.renew() == 1  # its holder extends it
+    now = rig.clock.now()
+    async with rig.db.transaction() as conn:
+        stolen = await repo.claim(
+            conn, owner="other:2", now=now, lease_until=now + timedelta(seconds=60), limit=10
+        )
+    assert stolen == []
+    await rig.drainer.drain()
+    assert texts(tg, anna) == ["Долгий путь"]  # once
+    assert (await rig.row("slow:anna")).state == "sent"
+    assert await rig.drainer.renew() == 0  # nothing held any more
