@@ -55,6 +55,14 @@ class DatabaseStorage(BaseStorage):
         self._remember(key, value)
         return value
 
+    def forget_user(self, user_id: int) -> None:
+        """Drop a user's cached conversations (their rows are deleted by ``/forget_me``), so
+        that no draft in memory is written back later."""
+        if self._cache is None:
+            return
+        for key in [k for k in self._cache if k.split(":")[2:3] == [str(user_id)]]:
+            del self._cache[key]
+
     def _remember(self, key: str, value: tuple[str | None, dict[str, Any]]) -> None:
         if self._cache is not None:
             self._cache[key] = value

@@ -10,6 +10,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.fsm import DatabaseStorage
 from bot.i18n import Translator
 from bot.services.teams import TeamsService
 from bot.services.users import UsersService
@@ -62,7 +63,8 @@ async def forget_answer(
     assert query.message is not None
     if callback_data.confirm:
         await users.forget(query.from_user.id)
-        await state.clear()
+        if isinstance(state.storage, DatabaseStorage):  # drafts in groups too, in memory
+            state.storage.forget_user(query.from_user.id)
         text = i18n.t("kudos.forgotten")
     else:
         text = i18n.t("kudos.kept")

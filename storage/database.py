@@ -49,6 +49,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # deleted content is overwritten, not left in free pages (/forget_me means gone)
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -135,6 +137,14 @@ class Database:
                 await conn.commit()
         finally:
             await conn.close()  # rolls back whatever was not committed
+
+    async def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file and empty it, so that an
+        erased row's old page images do not stay in the log (no-op on PostgreSQL)."""
+        if not self.is_sqlite:
+            return
+        async with self._serial or nullcontext(), self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def migrate(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision``.

@@ -14,6 +14,7 @@ from storage.repo import deliveries as deliveries_repo
 from storage.repo import fsm as fsm_repo
 from storage.repo import kudos as kudos_repo
 from storage.repo import teams as teams_repo
+from storage.repo import tips as tips_repo
 from storage.repo import users as repo
 from storage.repo.users import UserRow
 
@@ -56,16 +57,23 @@ class UsersService:
         await repo.mark_blocked(conn, user_id, now)
 
     async def forget(self, user_id: int) -> None:
-        """/forget_me: memberships, birthday and name go; kudos stay in team statistics
-        without naming the person."""
+        """/forget_me: the person goes from every table (memberships, profile, birthday
+        events, name, conversation states, deliveries); their kudos and tip votes stay counted
+        under a pseudonym that nothing links back to them; on SQLite the log is checkpointed
+        so no file keeps the old rows."""
+        # user ids are positive; a random negative id keeps their kudos and votes together,
+        # nameless
+        pseudonym = -secrets.randbelow(2**52) - 1
         async with self._db.transaction() as conn:
-            await teams_repo.leave_all(conn, user_id, self._clock.now())
+            await teams_repo.forget_memberships(conn, user_id)
             await teams_repo.forget_profile(conn, user_id)
-            # user ids are positive; a random negative id keeps their kudos together, nameless
-            await kudos_repo.forget_user(conn, user_id, -secrets.randbelow(2**52) - 1)
+            await teams_repo.forget_events(conn, user_id)
+            await kudos_repo.forget_user(conn, user_id, pseudonym)
+            await tips_repo.forget_voter(conn, user_id, pseudonym)
             await repo.delete(conn, user_id)
             await fsm_repo.forget_user(conn, user_id)
             await deliveries_repo.forget_user(conn, user_id)
+        await self._db.checkpoint()
 
     async def get(self, user_id: int) -> UserRow | None:
         async with self._db.read() as conn:

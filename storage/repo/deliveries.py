@@ -296,11 +296,12 @@ async def mark_sent(
 
 
 async def forget_user(conn: AsyncConnection, user_id: int) -> int:
-    """``/forget_me``: the user's rows that still wait are removed."""
+    """``/forget_me``: every row for the user goes, those that wait and those kept after
+    sending (a row being sent is left to finish; the outcome's commit finds it gone)."""
     result = await conn.execute(
         delete(deliveries).where(
-            deliveries.c.user_id == user_id,
-            deliveries.c.state.in_((PENDING, CLAIMED, UNREACHABLE)),
+            or_(deliveries.c.user_id == user_id, deliveries.c.chat_id == user_id),
+            deliveries.c.state != CLAIMED,
         )
     )
     return result.rowcount or 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
@@ -361,9 +361,16 @@ async def forget_user(conn: AsyncConnection, user_id: int, pseudonym: int) -> No
     """Keep the kudos in team statistics but no longer name the person: their Telegram id
     is replaced by ``pseudonym`` (a negative number no user has), so boards still count
     them as one former member and nothing leads back to them."""
-    await conn.execute(update(kudos).where(kudos.c.giver_id == user_id).values(giver_id=pseudonym))
+    # the duplicate check's hash was made from their id: recomputing it for a guessed id
+    # would trace the pseudonym back, so it becomes a value derived from nothing of theirs
+    scrubbed = literal("forgotten:", String) + cast(kudos.c.id, String)
     await conn.execute(
-        update(kudos).where(kudos.c.receiver_id == user_id).values(receiver_id=pseudonym)
+        update(kudos).where(kudos.c.giver_id == user_id).values(giver_id=pseudonym, dedupe=scrubbed)
+    )
+    await conn.execute(
+        update(kudos)
+        .where(kudos.c.receiver_id == user_id)
+        .values(receiver_id=pseudonym, dedupe=scrubbed)
     )
 
 

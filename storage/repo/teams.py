@@ -220,6 +220,20 @@ async def leave_all(conn: AsyncConnection, user_id: int, now: datetime) -> None:
     )
 
 
+async def forget_memberships(conn: AsyncConnection, user_id: int) -> None:
+    """``/forget_me``: no membership row keeps their id (their kudos stay, pseudonymous)."""
+    await conn.execute(delete(memberships).where(memberships.c.user_id == user_id))
+
+
+async def forget_events(conn: AsyncConnection, user_id: int) -> None:
+    """Team events whose period names the user (their birthday greetings)."""
+    await conn.execute(
+        delete(team_events).where(
+            team_events.c.kind == "birthday", team_events.c.period.like(f"%:{int(user_id)}")
+        )
+    )
+
+
 async def set_promoted(conn: AsyncConnection, team_id: int, user_id: int, promoted: bool) -> bool:
     result = await conn.execute(
         update(memberships)

@@ -237,3 +237,10 @@ async def totals_by_tip(conn: AsyncConnection) -> list[TipTotals]:
         TipTotals(tip_id=r[0], posts=int(r[1]), useful=int(r[2]), not_for_me=int(r[3]))
         for r in await conn.execute(stmt)
     ]
+
+
+async def forget_voter(conn: AsyncConnection, user_id: int, pseudonym: int) -> None:
+    """``/forget_me``: their votes still count, under a pseudonym."""
+    await conn.execute(
+        update(tip_votes).where(tip_votes.c.user_id == user_id).values(user_id=pseudonym)
+    )
