@@ -8,7 +8,7 @@ user data is bounded to Telegram's limits by construction (``handlers.render.wit
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -39,6 +39,16 @@ log = logging.getLogger(__name__)
 NAMES_LIMIT = 1500
 #: a target in these states may still get its message id
 WAITING = ("pending", "claimed")
+
+
+#: qualities named in the employee-of-the-month post
+MONTH_QUALITIES = 3
+
+
+def month_label(i18n: Translator, year: int, month: int) -> str:
+    """«октябрь 2026» / «October 2026»: the month by name (the locale's ``kudos.month_names``)."""
+    names = i18n.t("kudos.month_names").split(",")
+    return f"{names[month - 1].strip()} {year}"
 
 
 def _chat(value: str | int) -> int | str:
@@ -219,7 +229,7 @@ class TeamEvent(BaseKind):
             return await self._month(team, int(p["year"]), int(p["month"]))
         if row.kind == KIND_MONTH_DM:
             i18n = await self._notifier.i18n_of(row.chat_id)
-            label = date(int(p["year"]), int(p["month"]), 1).strftime("%m.%Y")
+            label = month_label(i18n, int(p["year"]), int(p["month"]))
             return i18n.t("kudos.month_dm", month=label, team=escape(team.title))
         if row.kind == KIND_BIRTHDAY:
             i18n = self._notifier.team_i18n(team)
@@ -249,10 +259,16 @@ class TeamEvent(BaseKind):
         names = names_within(
             [member_name(people.get(w.user_id), i18n) for w in winners], more, NAMES_LIMIT
         )
-        qualities = await self._quality_names(team, [c.key for c in winners[0].qualities], i18n)
+        # the qualities the winners were thanked for most, all of them together (a tie too)
+        merged: dict[str, int] = {}
+        for w in winners:
+            for c in w.qualities:
+                merged[str(c.key)] = merged.get(str(c.key), 0) + c.count
+        top = sorted(merged, key=lambda key: -merged[key])[:MONTH_QUALITIES]
+        qualities = await self._quality_names(team, top, i18n)
         title = i18n.t(
             "kudos.month_title",
-            month=date(year, month, 1).strftime("%m.%Y"),
+            month=month_label(i18n, year, month),
             names=names,
             n=winners[0].count,
             qualities=", ".join(qualities),

@@ -25,6 +25,7 @@ JOIN = ru.t("teams.join")
 YES, NO = ru.t("settings.yes"), ru.t("settings.no")
 #: the catalogue's names of the qualities these stories thank for (#эмпатия by default)
 EMPATHY = ru.quality("empathy")
+RESPONSIBILITY = ru.quality("responsibility")
 PATIENCE = ru.quality("patience")
 
 
@@ -179,8 +180,10 @@ async def test_employee_of_the_month_once_at_ten_on_the_first(
     await s.run_events()
     post = text(await tg.next_bot_message(s.group))
     lines = post.split("\n")
-    # a tie: both, with two kudos each in October; the qualities are the first winner's
-    assert "\n".join(lines[:2]) == month_title("10.2026", "Анна, Вера", 2, PATIENCE)
+    # a tie: both, with two kudos each in October; the qualities are both winners'
+    assert "\n".join(lines[:2]) == month_title(
+        "октябрь 2026", "Анна, Вера", 2, f"{PATIENCE}, {EMPATHY}, {RESPONSIBILITY}"
+    )
     assert set(lines[2:]) == {
         month_reason("за октябрьский релиз", "Борис"),
         month_reason("за спокойствие", "Вера"),
@@ -190,7 +193,7 @@ async def test_employee_of_the_month_once_at_ten_on_the_first(
     assert "Лена" not in post  # her October kudos: 1; the November ones do not count
     for winner in (s.anna, s.vera):
         congratulation = await tg.next_bot_message(winner.private)
-        assert text(congratulation) == ru("kudos.month_dm", month="10.2026", team=TEAM)
+        assert text(congratulation) == ru("kudos.month_dm", month="октябрь 2026", team=TEAM)
 
     # again: nothing; later that day: nothing
     await s.run_events()
@@ -216,7 +219,7 @@ async def test_employee_of_the_month_missed_at_ten_is_caught_up_at_start(
     clock.set(at(2026, 11, 1, 14, 0))
     s.running = await start_bot(clock=clock)
     post = text(await tg.next_bot_message(s.group))
-    assert post == month_title("10.2026", "Вера", 1, EMPATHY) + "\n" + month_reason(
+    assert post == month_title("октябрь 2026", "Вера", 1, EMPATHY) + "\n" + month_reason(
         "за ночные смены", "Борис"
     )
     await tg.next_bot_message(s.vera.private)
@@ -374,7 +377,7 @@ async def test_team_events_fire_through_apscheduler(tg: FakeTelegram, start_bot:
     clock.set(at(2026, 12, 1, 10, 0, 30))
     s.running.app.scheduler.run_soon("team-events")
     post = await tg.next_bot_message(s.group)
-    assert text(post) == month_title("11.2026", "Вера", 1, EMPATHY) + "\n" + month_reason(
+    assert text(post) == month_title("ноябрь 2026", "Вера", 1, EMPATHY) + "\n" + month_reason(
         "за ноябрьские смены", "Борис"
     )
     await tg.next_bot_message(s.vera.private)
