@@ -5,6 +5,7 @@ the ledger announces it in the team chat."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, StateFilter
@@ -31,6 +32,12 @@ def _button_name(member: Member) -> str:
     return name or (f"@{member.username}" if member.username else str(member.user_id))
 
 
+async def _flow(state: FSMContext, teams: TeamsService) -> tuple[dict[str, Any], Team]:
+    """The flow's data and the team it is about."""
+    data = await state.get_data()
+    return data, await teams.by_id(int(data["team_id"]))
+
+
 async def kudos_private(
     message: Message, team: Team, state: FSMContext, teams: TeamsService, i18n: Translator
 ) -> None:
@@ -52,8 +59,7 @@ async def _ask_quality(
     receiver_id: int,
     i18n: Translator,
 ) -> None:
-    data = await state.get_data()
-    team = await teams.by_id(int(data["team_id"]))
+    _data, team = await _flow(state, teams)
     await kudos.check_receivers(team, target.chat.id, [receiver_id])
     ranked = await kudos.qualities_ranked(team)
     await state.update_data(receiver=receiver_id, order=offer_order(ranked, []))
@@ -95,8 +101,7 @@ async def receiver_typed(
     kudos: KudosService,
     i18n: Translator,
 ) -> None:
-    data = await state.get_data()
-    team = await teams.by_id(int(data["team_id"]))
+    _data, team = await _flow(state, teams)
     text = (message.text or "").strip()
     found = await _typed_receivers(team, text, message.chat.id, teams)
     if not found and text.startswith("@"):
@@ -121,8 +126,7 @@ async def page_in_private(
     kudos: KudosService,
     i18n: Translator,
 ) -> None:
-    data = await state.get_data()
-    team = await teams.by_id(int(data["team_id"]))
+    data, team = await _flow(state, teams)
     await show_quality_page(query, bot, team, "p", data, callback_data.page, kudos, i18n)
 
 
@@ -133,8 +137,7 @@ async def quality_picked_in_private(
     teams: TeamsService,
     i18n: Translator,
 ) -> None:
-    data = await state.get_data()
-    team = await teams.by_id(int(data["team_id"]))
+    _data, team = await _flow(state, teams)
     quality = await teams.quality(team, callback_data.quality)
     if quality is None or not quality.enabled:
         raise DomainError("kudos.bad_quality")
@@ -158,8 +161,7 @@ async def reason_typed(
         return
     await state.update_data(reason=reason)
     await state.set_state(GiveKudos.confirm)
-    data = await state.get_data()
-    team = await teams.by_id(int(data["team_id"]))
+    data, team = await _flow(state, teams)
     giver = await teams.member(team, message.chat.id)
     receiver = await teams.member(team, int(data["receiver"]))
     quality = await teams.quality(team, str(data["quality"]))
