@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.e2e.conftest import Starter
 from tests.e2e.test_forged import ru
 from tests.e2e.test_teams import labels, message_in, started, team_with_group, teams_of
 from tests.fakebot import FakeTelegram
+
+
+async def lead_and_agent(tg: FakeTelegram, start_bot: Starter) -> tuple[Any, ...]:
+    """A team added by its lead (who had started the bot) and an agent who joined by button:
+    (running, ru texts, lead, agent, group, team, greeting)."""
+    running = await start_bot()
+    texts = ru(running).get("ru")
+    lead = tg.user("Олег", language_code="ru")
+    agent = tg.user("Аня", language_code="ru")
+    for user in (lead, agent):
+        await started(tg, user)
+    group, team, greeting = await team_with_group(tg, running, "Поддержка", [agent], [lead])
+    await agent.press(greeting, texts.t("teams.join"))
+    await tg.next_bot_message(agent.private)
+    return running, texts, lead, agent, group, team, greeting
 
 
 async def test_the_budget_value_between_minus_and_plus_changes_nothing(
@@ -34,15 +51,8 @@ async def test_the_budget_value_between_minus_and_plus_changes_nothing(
 async def test_the_lead_who_added_the_bot_can_give_kudos_at_once(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    running = await start_bot()
-    texts = ru(running).get("ru")
-    lead = tg.user("Олег", language_code="ru")
-    agent = tg.user("Аня", language_code="ru")
-    for user in (lead, agent):
-        await started(tg, user)
-    group, team, greeting = await team_with_group(tg, running, "Поддержка", [agent], [lead])
+    running, texts, lead, agent, group, team, greeting = await lead_and_agent(tg, start_bot)
     assert "и вы тоже" not in (greeting.text or "")  # the lead is in already
-    await agent.press(greeting, texts.t("teams.join"))
     said = agent.send("закрыла сложный тикет", chat=group)
     lead.send("/kudos спасибо за тикет #эмпатия", chat=group, reply_to=said)
     card = await tg.next_bot_message(group)
@@ -114,15 +124,7 @@ async def test_a_newcomer_gets_one_line_not_the_greeting_again(
 async def test_with_announcements_off_the_group_hears_nothing_and_the_giver_gets_a_receipt(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    running = await start_bot()
-    texts = ru(running).get("ru")
-    lead = tg.user("Олег", language_code="ru")
-    agent = tg.user("Аня", language_code="ru")
-    for user in (lead, agent):
-        await started(tg, user)
-    group, team, greeting = await team_with_group(tg, running, "Поддержка", [agent], [lead])
-    await agent.press(greeting, texts.t("teams.join"))
-    await tg.next_bot_message(agent.private)
+    running, texts, lead, agent, group, team, _greeting = await lead_and_agent(tg, start_bot)
     await teams_of(running).set_flag(team, "announce", False)
     in_group = len(tg.bot_messages(group))
 
