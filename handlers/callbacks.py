@@ -92,6 +92,19 @@ class KudosRequality(CallbackData, prefix="kr1"):
     quality: str
 
 
+class KudosRequalityPage(CallbackData, prefix="kx1"):
+    """Another page of the qualities offered to change a kudos' quality."""
+
+    kudos_id: int
+    page: int
+
+
+class KudosFixBack(CallbackData, prefix="kb1"):
+    """Leave the quality as it is: the undo and fix buttons come back."""
+
+    kudos_id: int
+
+
 class KudosReceiver(CallbackData, prefix="kt1"):
     """The colleague picked in the private /kudos flow."""
 

@@ -1,0 +1,124 @@
+"""What a team sees after the first steps, end to end: changing a kudos' quality pages like
+giving one; /portrait read-only for members; the time-zone question asked after Start with
+its buttons; the digest's newcomers are the week's.
+
+Expected texts come from the translations the bot loads (``ru(running)``)."""
+
+from __future__ import annotations
+
+from aiogram.types import Message
+
+from bot.services.kudos import KudosService, Period
+from bot.services.teams import Team
+from tests.e2e.conftest import Running, Starter
+from tests.e2e.test_forged import ru
+from tests.e2e.test_team_edges import lead_and_agent
+from tests.e2e.test_teams import labels, message_in, started, team_with_group, teams_of
+from tests.fakebot import FakeChat, FakeTelegram, FakeUser
+
+#: quality buttons on a picker's first page (handlers.keyboards.QUALITIES_FIRST_PAGE)
+FIRST_PAGE = 6
+
+
+def kudos_of(running: Running) -> KudosService:
+    service = running.app.dp["kudos"]
+    assert isinstance(service, KudosService)
+    return service
+
+
+async def thank(
+    tg: FakeTelegram, giver: FakeUser, receiver: FakeUser, group: FakeChat, reason: str
+) -> Message:
+    """``/kudos reason #эмпатия`` as a reply to the receiver; returns what the group shows."""
+    said = receiver.send("закрыла сложный тикет", chat=group)
+    giver.send(f"/kudos {reason} #эмпатия", chat=group, reply_to=said)
+    return await tg.next_bot_message(group)
+
+
+async def ranked_labels(running: Running, team: Team) -> list[str]:
+    """The team's enabled qualities as the giving flow offers them: most used first."""
+    return [q.button("ru") for q in await kudos_of(running).qualities_ranked(team)]
+
+
+# --- 1. another quality: a short first page, «Ещё…» to the rest --------------------------------
+
+
+async def page_to_and_pick(
+    tg: FakeTelegram, giver: FakeUser, chat: FakeChat, card: Message, label: str, more: str
+) -> list[list[str]]:
+    """Turn the picker's pages until ``label`` shows, press it; returns the pages seen."""
+    pages = []
+    for _ in range(10):
+        now = message_in(tg, chat, card)
+        pages.append(labels(now))
+        if label in labels(now):
+            await giver.press(now, label)
+            return pages
+        await giver.press(now, more)
+    raise AssertionError(f"no {label!r} on any page: {pages}")
+
+
+async def test_changing_the_quality_offers_a_short_page_and_more_in_the_group(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    running, texts, lead, agent, group, team, _greeting = await lead_and_agent(tg, start_bot)
+    more, keep = texts.t("kudos.page_more"), texts.t("kudos.keep_quality")
+    actions = [texts.t("kudos.undo"), texts.t("kudos.fix_quality")]
+    card = await thank(tg, lead, agent, group, "за разбор очереди")
+    await tg.next_bot_message(agent.private)
+    assert labels(card) == actions
+    everything = await ranked_labels(running, team)
+    assert len(everything) > FIRST_PAGE
+
+    await lead.press(card, texts.t("kudos.fix_quality"))
+    picker = message_in(tg, group, card)
+    assert labels(picker) == [*everything[:FIRST_PAGE], more, keep]
+
+    # leaving it as it was brings the undo and fix buttons back, nothing changed
+    await lead.press(picker, keep)
+    assert labels(message_in(tg, group, card)) == actions
+
+    await lead.press(message_in(tg, group, card), texts.t("kudos.fix_quality"))
+    last = everything[-1]  # on a later page
+    pages = await page_to_and_pick(tg, lead, group, card, last, more)
+    assert len(pages) > 1
+    assert all(len(page) <= 8 + 3 for page in pages)  # never a wall of buttons
+    assert texts.t("kudos.page_back") in pages[1]
+    offered = [label for page in pages for label in page if label in everything]
+    assert offered == everything[: len(offered)]  # every quality once, in the giving order
+    changed = message_in(tg, group, card)
+    assert labels(changed) == actions
+    [given] = (await kudos_of(running).board(team, Period.ALL)).qualities
+    assert given.key != "empathy"
+    quality = await teams_of(running).quality(team, str(given.key))
+    assert quality is not None
+    assert quality.button("ru") == last
+    assert quality.name("ru") in (changed.text or "")
+
+
+async def test_changing_the_quality_in_private_pages_the_same_way(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    running, texts, lead, agent, group, team, _greeting = await lead_and_agent(tg, start_bot)
+    more, keep = texts.t("kudos.page_more"), texts.t("kudos.keep_quality")
+    await teams_of(running).set_flag(team, "announce", False)  # the receipt comes in private
+    said = agent.send("закрыла сложный тикет", chat=group)
+    lead.send("/kudos за разбор очереди #эмпатия", chat=group, reply_to=said)
+    receipt = await tg.next_bot_message(lead.private)
+    await tg.next_bot_message(agent.private)
+    everything = await ranked_labels(running, team)
+
+    await lead.press(receipt, texts.t("kudos.fix_quality"))
+    picker = message_in(tg, lead.private, receipt)
+    assert labels(picker) == [*everything[:FIRST_PAGE], more, keep]
+    await lead.press(picker, more)
+    second = labels(message_in(tg, lead.private, receipt))
+    back = texts.t("kudos.page_back")
+    assert second == [*everything[FIRST_PAGE : FIRST_PAGE + 8], back, more, keep]
+    pick = second[0]
+    answer = await lead.press(message_in(tg, lead.private, receipt), pick)
+    assert answer.text == texts.t("kudos.quality_changed")
+    [given] = (await kudos_of(running).board(team, Period.ALL)).qualities
+    quality = await teams_of(running).quality(team, str(given.key))
+    assert quality is not None
+    assert quality.button("ru") == pick
