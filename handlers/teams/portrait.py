@@ -117,13 +117,14 @@ async def portrait_add(
     bot: Bot,
     team: Team,
     state: FSMContext,
+    teams: TeamsService,
     users: UsersService,
     i18n: Translator,
     callback_answer: CallbackAnswer,
 ) -> None:
     # typed input works only in private (in groups the bot sees commands only)
     question = Question(query.from_user.id, team, "portrait.ask_name", AddSkill.name)
-    await ask_in_private(bot, users, state, question, callback_answer, i18n)
+    await ask_in_private(bot, users, teams, state, question, callback_answer, i18n)
 
 
 async def skill_name(message: Message, state: FSMContext, i18n: Translator) -> None:

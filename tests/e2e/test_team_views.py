@@ -122,3 +122,37 @@ async def test_changing_the_quality_in_private_pages_the_same_way(
     quality = await teams_of(running).quality(team, str(given.key))
     assert quality is not None
     assert quality.button("ru") == pick
+
+
+# --- 3. the time-zone question asked after Start keeps its buttons -----------------------------
+
+
+async def test_the_time_zone_question_asked_after_start_has_its_zone_buttons(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    running = await start_bot()
+    texts = ru(running).get("ru")
+    lead = tg.user("Олег", language_code="ru")  # never started the bot
+    group, team, _ = await team_with_group(tg, running, "Поддержка", [], [lead])
+    lead.send("/settings", chat=group)
+    panel = await tg.next_bot_message(group)
+    answer = await lead.press(panel, texts.t("settings.timezone"))
+    assert answer.url == "https://t.me/spasibot_bot?start=ask"
+
+    lead.start_bot("ask")
+    await tg.next_bot_message(lead.private)  # the greeting
+    question = await tg.next_bot_message(lead.private)
+    assert question.text == texts.t("settings.ask_timezone")
+    zones = labels(question)
+
+    # asked at once, now that the lead has started the bot: the same question, same buttons
+    await lead.press(panel, texts.t("settings.timezone"))
+    direct = await tg.next_bot_message(lead.private)
+    assert direct.text == question.text
+    assert labels(direct) == zones
+
+    # a zone of the question asked after Start sets it
+    answer = await lead.press(question, zones[-1])
+    assert answer.text == texts.t("settings.saved")
+    assert (await teams_of(running).by_id(team.id)).timezone != "Europe/Moscow"
+    assert labels(message_in(tg, lead.private, question)) != zones  # it became the panel
