@@ -39,6 +39,14 @@ class PortraitView(CallbackData, prefix="pv1"):
     category: str = ""
 
 
+class PortraitRead(CallbackData, prefix="pw1"):
+    """A section of the read-only portrait members see: ``section`` a category id, ``own``
+    for the team's own skills, empty for the list of sections."""
+
+    team_id: int
+    section: str = ""
+
+
 class PortraitToggle(CallbackData, prefix="pq1"):
     team_id: int
     quality: str

@@ -22,6 +22,7 @@ from handlers.callbacks import (
     KudosUndo,
     MinePage,
     PortraitAdd,
+    PortraitRead,
     PortraitRemove,
     PortraitToggle,
     PortraitView,
@@ -124,6 +125,25 @@ def portrait_root(
         ]
     )
     return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def portrait_sections(
+    team_id: int, sections: list[tuple[str, str]], i18n: Translator
+) -> InlineKeyboardMarkup:
+    """The read-only portrait's sections (nothing here changes it), one to a row."""
+    builder = InlineKeyboardBuilder()
+    for section, title in sections:
+        builder.button(
+            text=title[:60], callback_data=PortraitRead(team_id=team_id, section=section)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def portrait_section_back(team_id: int, i18n: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("portrait.back"), callback_data=PortraitRead(team_id=team_id))
+    return builder.as_markup()
 
 
 def portrait_category(

@@ -9,11 +9,13 @@ from __future__ import annotations
 from aiogram.types import Message
 
 from bot.services.kudos import KudosService, Period
+from bot.services.tags import tag_for
 from bot.services.teams import Team
 from tests.e2e.conftest import Running, Starter
 from tests.e2e.test_forged import ru
 from tests.e2e.test_team_edges import lead_and_agent
-from tests.e2e.test_teams import labels, message_in, started, team_with_group, teams_of
+from tests.e2e.test_teams import labels, message_in, team_with_group, teams_of
+from tests.e2e.texts import ru as seen
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
 #: quality buttons on a picker's first page (handlers.keyboards.QUALITIES_FIRST_PAGE)
@@ -156,3 +158,72 @@ async def test_the_time_zone_question_asked_after_start_has_its_zone_buttons(
     assert answer.text == texts.t("settings.saved")
     assert (await teams_of(running).by_id(team.id)).timezone != "Europe/Moscow"
     assert labels(message_in(tg, lead.private, question)) != zones  # it became the panel
+
+
+# --- 2. /portrait read-only for members ---------------------------------------------------------
+
+
+async def test_a_member_reads_the_portrait_and_a_lead_still_edits_it(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    running, texts, lead, agent, group, team, _greeting = await lead_and_agent(tg, start_bot)
+    service = teams_of(running)
+    await service.add_custom(team, "Настройка роутера", "Настроит роутер клиента по телефону")
+    enabled = await service.enabled_qualities(team)
+    values = [q for q in enabled if q.category == "values"]
+    asked = agent.send("/portrait", chat=group)
+    root = await tg.next_bot_message(group)
+    assert root.reply_to_message is not None
+    assert root.reply_to_message.message_id == asked.message_id
+    assert root.text == seen("portrait.read_title", title="Поддержка")
+    sections = labels(root)
+    own = texts.t("portrait.section", title=texts.t("portrait.own"), n=1)
+    assert sections == [
+        texts.t("portrait.section", title="Ценности", n=len(values)),
+        texts.t("portrait.section", title="Личные качества", n=9),
+        texts.t("portrait.section", title="Профессиональные знания и навыки", n=13),
+        own,
+    ]  # no switches, no «add a skill»: nothing here edits the portrait
+
+    await agent.press(root, sections[0])
+    shown = message_in(tg, group, root)
+    lines = [
+        seen(
+            "portrait.read_line",
+            tag=tag_for(q, enabled, "ru"),
+            name=q.name("ru"),
+            meaning=q.meaning("ru"),
+        )
+        for q in values
+    ]
+    assert shown.text == "\n\n".join([seen("portrait.read_section", section="Ценности"), *lines])
+    assert "#гибкость — Гибкость\n" in (shown.text or "")
+    assert labels(shown) == [texts.t("portrait.back")]
+
+    await agent.press(shown, texts.t("portrait.back"))
+    await agent.press(message_in(tg, group, root), own)
+    skills = message_in(tg, group, root).text or ""
+    assert skills == "\n\n".join(
+        [
+            seen("portrait.read_section", section=texts.t("portrait.own")),
+            seen(
+                "portrait.read_line",
+                tag="настройка_роутера",
+                name="Настройка роутера",
+                meaning="Настроит роутер клиента по телефону",
+            ),
+        ]
+    )
+
+    # in private, for the current team: the same, as an answer
+    agent.send("/portrait")
+    private = await tg.next_bot_message(agent.private)
+    assert private.text == root.text
+    assert labels(private) == sections
+
+    # the lead still gets the panel that edits it
+    lead.send("/portrait", chat=group)
+    panel = await tg.next_bot_message(group)
+    assert texts.t("portrait.add") in labels(panel)
+    await lead.press(panel, "Ценности")
+    assert any(label.startswith("✅") for label in labels(message_in(tg, group, panel)))
