@@ -6,15 +6,19 @@ Expected texts come from the translations the bot loads (``ru(running)``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from aiogram.types import Message
 
+from bot.jobs import run_team_events
 from bot.services.kudos import KudosService, Period
 from bot.services.tags import tag_for
 from bot.services.teams import Team
-from tests.e2e.conftest import Running, Starter
+from tests.e2e.conftest import Running, SettableClock, Starter
 from tests.e2e.test_forged import ru
 from tests.e2e.test_team_edges import lead_and_agent
-from tests.e2e.test_teams import labels, message_in, team_with_group, teams_of
+from tests.e2e.test_teams import labels, message_in, started, team_with_group, teams_of
 from tests.e2e.texts import ru as seen
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
@@ -227,3 +231,54 @@ async def test_a_member_reads_the_portrait_and_a_lead_still_edits_it(
     assert texts.t("portrait.add") in labels(panel)
     await lead.press(panel, "Ценности")
     assert any(label.startswith("✅") for label in labels(message_in(tg, group, panel)))
+
+
+# --- 4. the digest's newcomers joined during its week ------------------------------------------
+
+NOVOSIBIRSK = ZoneInfo("Asia/Novosibirsk")  # UTC+7: its Monday starts on Sunday in Moscow
+
+
+def in_novosibirsk(day: int, hour: int, minute: int) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=NOVOSIBIRSK)
+
+
+async def test_the_digest_names_as_newcomers_only_those_who_joined_that_week(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(in_novosibirsk(18, 12, 0))  # a Wednesday, the week before
+    running, texts, lead, agent, group, team, greeting = await lead_and_agent(
+        tg, start_bot, clock=clock
+    )
+    await teams_of(running).set_timezone(team, "Asia/Novosibirsk")
+    vera, gleb = tg.user("Вера", language_code="ru"), tg.user("Глеб", language_code="ru")
+    for user in (vera, gleb):
+        await started(tg, user)
+    # the digest of Monday 30 November covers 23-29 November in the team's time zone
+    for user, joined in ((vera, in_novosibirsk(22, 23, 30)), (gleb, in_novosibirsk(23, 0, 30))):
+        clock.set(joined)
+        tg.join_group(group, user)
+        await tg.next_bot_message(group)  # the one-line welcome
+        await user.press(greeting, texts.t("teams.join"))
+        await tg.next_bot_message(user.private)
+
+    clock.set(in_novosibirsk(25, 12, 0))
+    for receiver in (agent, vera, gleb):  # the first thanks of each of them
+        said = receiver.send("разобрал очередь", chat=group)
+        lead.send(
+            f"/kudos спасибо за очередь, {receiver.first_name} #эмпатия", chat=group, reply_to=said
+        )
+        await tg.next_bot_message(group)
+        await tg.next_bot_message(receiver.private)
+
+    clock.set(in_novosibirsk(30, 10, 5))
+    await run_team_events(running.app.jobs)
+    digest = await tg.next_bot_message(group)
+    assert digest.text == "\n".join(
+        [
+            seen("kudos.digest_title", team="Поддержка"),
+            seen("kudos.digest_total", n=3),
+            seen("kudos.digest_qualities", qualities=seen.quality("empathy")),
+            # Аня joined the week before, Вера on its last evening: only Глеб is new
+            seen("kudos.digest_newcomers", names="Глеб"),
+        ]
+    )
