@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
@@ -77,15 +78,21 @@ class _Canvas:
         self.renderer: RendererAgg = self.canvas.get_renderer()  # type: ignore[no-untyped-call]
         self.ax = self.fig.add_axes((0, 0, 1, 1))
         self.ax.set_axis_off()
+        self._boxes: list[FancyBboxPatch] = []
+        self._colours: list[str] = []
+        self._widths: dict[tuple[str, float, bool], float] = {}
 
     @staticmethod
     def font(pt: float, bold: bool = False) -> FontProperties:
         return FontProperties(family=FONT, size=pt, weight="bold" if bold else "normal")
 
     def width(self, text: str, pt: float, bold: bool = False) -> float:
-        measure = self.renderer.get_text_width_height_descent
-        w, _, _ = measure(text, self.font(pt, bold), ismath=False)  # type: ignore[no-untyped-call]
-        return float(w)
+        key = (text, pt, bold)
+        if key not in self._widths:
+            measure = self.renderer.get_text_width_height_descent
+            w, _, _ = measure(text, self.font(pt, bold), ismath=False)  # type: ignore[no-untyped-call]
+            self._widths[key] = float(w)
+        return self._widths[key]
 
     @staticmethod
     def line_height(pt: float) -> float:
@@ -152,18 +159,13 @@ class _Canvas:
         return top + step * len(lines)
 
     def box(self, x: float, y: float, w: float, h: float, colour: str) -> None:
-        self.ax.add_patch(
-            FancyBboxPatch(
-                (x, y),
-                w,
-                h,
-                boxstyle="round,pad=0,rounding_size=6",
-                facecolor=colour,
-                edgecolor="none",
-            )
-        )
+        """A rounded box, drawn with the others in one collection (``finish``)."""
+        self._boxes.append(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=6"))
+        self._colours.append(colour)
 
     def finish(self, height: float) -> Figure:
+        boxes = PatchCollection(self._boxes, facecolors=self._colours, edgecolors="none", zorder=1)
+        self.ax.add_collection(boxes, autolim=False)
         self.fig.set_size_inches(WIDTH / DPI, height / DPI)
         self.ax.set_xlim(0, WIDTH)
         self.ax.set_ylim(height, 0)
@@ -316,7 +318,7 @@ def _versus_header(
 ) -> tuple[tuple[_Panel, _Panel], float]:
     """The title, the two panels' names and scales; returns the panels and the y below."""
     y = _title(c, texts.versus_title)
-    gap = 48
+    gap = 64
     start = MARGIN + LABEL_COLUMN + 20
     width = (WIDTH - MARGIN - start - gap - 24) / 2
     kudos_top, kudos_ticks = _kudos_scale(most_kudos)

@@ -8,6 +8,7 @@ import itertools
 import warnings
 
 import pytest
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -45,9 +46,9 @@ def assert_no_overlap(fig: Figure) -> None:
     for (a, _, box_a), (b, _, box_b) in itertools.combinations(texts, 2):
         assert not box_a.overlaps(box_b), (a, b)  # type: ignore[attr-defined]
     labels = [box for _, gid, box in texts if gid == "label"]
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    for patch in fig.axes[0].patches:  # the cells and bars stay right of the quality names
-        cell = patch.get_window_extent(renderer)
+    (boxes,) = [c for c in fig.axes[0].collections if isinstance(c, PatchCollection)]
+    for path in boxes.get_paths():  # the cells and bars stay right of the quality names
+        cell = path.get_extents(boxes.get_transform())
         for box in labels:
             assert not box.overlaps(cell)  # type: ignore[attr-defined]
 
