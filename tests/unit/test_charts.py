@@ -3,8 +3,13 @@ Russian names, no missing glyphs, the empty case, and the renderer's worker proc
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
+import os
+import signal
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -156,3 +161,21 @@ async def test_renderer_draws_in_workers_and_closes() -> None:
         await renderer.close()
     with pytest.raises(RuntimeError):
         await renderer.versus(rows, RU)
+
+
+async def test_a_dead_worker_is_replaced() -> None:
+    renderer = ChartRenderer(workers=1)
+    try:
+        await renderer.ready()
+        (worker,) = renderer._pool._processes.values()  # type: ignore[attr-defined]
+        os.kill(worker.pid, signal.SIGKILL)
+        await asyncio.to_thread(worker.join, 30)
+        weeks, series, _ = sample(1)
+        assert decode(await renderer.trend(weeks, series, EN)).width == WIDTH
+    finally:
+        await renderer.close()
+
+
+def test_the_bot_process_does_not_import_matplotlib() -> None:
+    code = "import sys, bot.charts; assert 'matplotlib' not in sys.modules, 'imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
