@@ -228,8 +228,8 @@ async def charts_bench(charts: int = 20, workers: tuple[int, ...] = (1, 2)) -> N
     for name, r in list(results.items())[1:]:
         verdict = "ok" if r["p99"] <= 0.050 else "over"
         print(
-            f"p99 {name}: {r['p99'] * 1000:.1f} ms = {r['p99'] / max(base, 1e-6):.1f}× the "
-            f"baseline (target ≤ 50 ms: {verdict})"
+            f"{name}: p99 {r['p99'] * 1000:.1f} ms = {r['p99'] / max(base, 1e-6):.1f}× the "
+            f"baseline (target ≤ 50 ms: {verdict}), longest stall {r['max'] * 1000:.0f} ms"
         )
 
 
