@@ -17,9 +17,9 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
-from bench.charts import EN, RU, WEEKS, sample
 from bot.chart_drawing import WIDTH, printable, trend_figure, versus_figure
 from bot.charts import ChartRenderer, TrendSeries, trend_png, versus_png
+from tests.chart_samples import EN, RU, WEEKS, sample
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
