@@ -18,11 +18,18 @@ from aiogram import Bot, Dispatcher
 from bot.clock import Clock, SystemClock
 from bot.fsm import DatabaseStorage
 from bot.i18n import Translations
-from bot.jobs import JobContext, post_scheduled_tip, prune_deliveries, run_team_events
+from bot.jobs import (
+    JobContext,
+    post_scheduled_tip,
+    prune_deliveries,
+    queue_review_reminders,
+    run_team_events,
+)
 from bot.scheduler import ApScheduler, SchedulerPort
 from bot.services.deliveries import Ledger, RetryPolicy
 from bot.services.kudos import KudosService
 from bot.services.recognition import RecognitionService
+from bot.services.reviews import ReviewsService
 from bot.services.teams import TeamsService
 from bot.services.tips import TipsService
 from bot.services.users import UsersService
@@ -40,6 +47,7 @@ from handlers import setup_routers
 from handlers.deliveries import delivery_kinds
 from handlers.kudos import KudosNotifier
 from handlers.middlewares import AnswerCallbacks, UpdateContext
+from handlers.reviews.deliveries import review_kinds
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -48,6 +56,9 @@ PRIVATE_COMMANDS = (
     "start",
     "help",
     "tip",
+    "review",
+    "reviews",
+    "myschedule",
     "kudos",
     "mykudos",
     "top",
@@ -68,6 +79,8 @@ TEAM_EVENTS_CRON = "*/5 * * * *"
 SHUTDOWN_DRAIN_SECONDS = 25.0
 #: finished ledger rows past their keeping period are pruned nightly
 PRUNE_CRON = "17 3 * * *"
+#: review reminders that fell due are queued every minute
+REVIEW_CRON = "* * * * *"
 
 
 @dataclass
@@ -111,12 +124,15 @@ class Application:
         self.scheduler.add_cron(
             "prune-deliveries", prune_deliveries, validate_cron(PRUNE_CRON, "UTC")
         )
+        self.scheduler.add_cron(
+            "review-reminders", queue_review_reminders, validate_cron(REVIEW_CRON, "UTC")
+        )
         # rows left pending (or claimed by a process that died) go out first
         self.drainer.start()
         self.scheduler.start()
         # catch up what fell due while the bot was down; a failure here is logged, not fatal
         # (the claims and the ledger make every later run complete it exactly once)
-        catch_up = [run_team_events(self.jobs)]
+        catch_up = [run_team_events(self.jobs), queue_review_reminders(self.jobs)]
         if channel:
             catch_up.append(post_scheduled_tip(self.jobs, channel=channel))
         for work in catch_up:
@@ -248,6 +264,14 @@ def build_application(
     teams = TeamsService(db, content, clock, settings.default_timezone)
     kudos = KudosService(db, teams, clock, ledger)
     recognition = RecognitionService(db, teams, kudos, clock, ledger)
+    reviews = ReviewsService(
+        db,
+        teams,
+        clock,
+        ledger,
+        grace=timedelta(hours=settings.review_grace_hours),
+        per_week=settings.review_qualities_per_week,
+    )
     notifier = KudosNotifier(bot, translations, teams, kudos, users, ledger)
     drainer = Drainer(
         ledger,
@@ -262,10 +286,11 @@ def build_application(
             tips=tips,
             recognition=recognition,
             notifier=notifier,
-        ),
+        )
+        | review_kinds(reviews=reviews, teams=teams, translations=translations),
         concurrency=settings.delivery_concurrency,
     )
-    jobs = JobContext(tips=tips, recognition=recognition, ledger=ledger)
+    jobs = JobContext(tips=tips, recognition=recognition, ledger=ledger, reviews=reviews)
     updates = UpdateContext(translations)
     dp = Dispatcher(
         storage=DatabaseStorage(db, clock),
@@ -281,6 +306,7 @@ def build_application(
         ledger=ledger,
         teams=teams,
         kudos=kudos,
+        reviews=reviews,
         notifier=notifier,
         leads=LeadChecker(teams),
         menus=CommandMenus(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.services.deliveries import Ledger
 from bot.services.recognition import RecognitionService
+from bot.services.reviews import ReviewsService
 from bot.services.tips import TipsService
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ class JobContext:
     tips: TipsService
     recognition: RecognitionService
     ledger: Ledger
+    reviews: ReviewsService
 
 
 async def post_scheduled_tip(ctx: JobContext, *, channel: str) -> None:
@@ -38,3 +40,10 @@ async def prune_deliveries(ctx: JobContext) -> None:
     removed = await ctx.ledger.prune()
     if removed:
         log.info("pruned %d old delivery rows", removed)
+
+
+async def queue_review_reminders(ctx: JobContext) -> None:
+    """Every review reminder that is due now becomes a ledger row, once per user and week."""
+    due = await ctx.reviews.tick()
+    if due.queued or due.dropped:
+        log.info("review reminders: %d queued, %d dropped (too late)", due.queued, due.dropped)

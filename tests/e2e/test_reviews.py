@@ -1,0 +1,361 @@
+"""The weekly self-review end to end: the reminder at the team's time in the member's zone,
+exactly once across ticks, restarts and two processes; the four steps with evidence; a
+restart in the middle; peer feedback; history; snooze, skip, follow-up, grace, a blocked
+user; bad input and forged buttons."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram.types import Message
+
+from bot.jobs import queue_review_reminders
+from bot.services.errors import NotFound
+from bot.services.reviews import ReviewsService
+from handlers.reviews.callbacks import Feedback, FeedbackAct, ReviewRate
+from handlers.reviews.render import week_label
+from tests.e2e.conftest import Running, SettableClock, Starter
+from tests.e2e.test_teams import labels, started, team_with_group
+from tests.e2e.texts import ru
+from tests.fakebot import FakeTelegram, FakeUser
+
+MSK = ZoneInfo("Europe/Moscow")
+WEEK = "2026-W49"  # Monday 30 November - Sunday 6 December 2026
+REMINDER = ru("review.reminder")
+START, LATER, SKIP = ru.t("review.start"), ru.t("review.later"), ru.t("review.skip")
+
+
+def msk(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=MSK)
+
+
+def reviews_of(running: Running) -> ReviewsService:
+    service = running.app.dp["reviews"]
+    assert isinstance(service, ReviewsService)
+    return service
+
+
+async def tick(running: Running) -> None:
+    await queue_review_reminders(running.app.jobs)
+
+
+def from_bot(tg: FakeTelegram, user: FakeUser) -> list[Message]:
+    return [m for m in tg.messages(user.private) if m.from_user and m.from_user.is_bot]
+
+
+def reminders(tg: FakeTelegram, user: FakeUser) -> list[Message]:
+    return [m for m in from_bot(tg, user) if (m.text or "") == REMINDER]
+
+
+async def no_more(tg: FakeTelegram, user: FakeUser, seconds: float = 0.6) -> None:
+    """Nothing new from the bot in ``user``'s chat for a while."""
+    before = len(from_bot(tg, user))
+    await asyncio.sleep(seconds)
+    assert len(from_bot(tg, user)) == before
+
+
+async def crew(tg: FakeTelegram, start_bot: Starter, clock: SettableClock, **settings: Any):
+    """A team (Moscow, Friday 16:00 by default) with its lead and two agents who started
+    the bot and joined; the schedules computed on Thursday."""
+    running = await start_bot(clock=clock, **settings)
+    lead = tg.user("Олег", language_code="ru")
+    anna = tg.user("Анна", language_code="ru")
+    boris = tg.user("Борис", language_code="ru")
+    for user in (lead, anna, boris):
+        await started(tg, user)
+    group, team, greeting = await team_with_group(tg, running, "Поддержка", [anna, boris], [lead])
+    for user in (anna, boris):
+        await user.press(greeting, ru.t("teams.join"))
+        await tg.next_bot_message(user.private)
+    await tick(running)  # the new schedules get their next reminder
+    return running, lead, anna, boris, group, team
+
+
+def rating_data(message: Message) -> list[list[str]]:
+    """The callback data of 1..5 per quality row of the ratings message."""
+    markup = message.reply_markup
+    assert markup is not None
+    found: dict[int, list[str]] = {}
+    for row in markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data or ""
+            if data.startswith("rr1:"):
+                parsed = ReviewRate.unpack(data)
+                if parsed.value:
+                    found.setdefault(parsed.index, []).append(data)
+    return [found[i] for i in sorted(found)]
+
+
+async def rate_all(
+    tg: FakeTelegram, user: FakeUser, message: Message, values: list[int]
+) -> Message:
+    """Rate quality i with values[i] by pressing the buttons (each press edits the message)."""
+    for row, value in zip(rating_data(message), values, strict=True):
+        await tg.callback_answer(user.press_data(now(tg, message), row[value - 1]))
+    return now(tg, message)
+
+
+def now(tg: FakeTelegram, message: Message) -> Message:
+    """The message as it is now (edits applied)."""
+    return tg.world.stored(message).build(tg.world)
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+async def test_the_reminder_comes_once_at_the_teams_time_with_three_buttons(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(3, 12))
+    running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
+    clock.set(msk(4, 15, 59))
+    await tick(running)
+    await no_more(tg, anna)
+    assert reminders(tg, anna) == []
+
+    clock.set(msk(4, 16, 0))
+    await tick(running)
+    reminder = await tg.next_bot_message(anna.private)
+    assert reminder.text == REMINDER
+    assert labels(reminder) == [START, LATER, SKIP]
+    # another tick, a tick of a second process at the same moment, a restart: nothing more
+    await asyncio.gather(tick(running), tick(running))
+    await running.stop()
+    again = await start_bot(clock=clock)
+    await tick(again)
+    await no_more(tg, anna)
+    assert len(reminders(tg, anna)) == 1
+
+
+async def test_a_whole_review_in_four_steps_then_history(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(4, 16, 5))
+    running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
+    anna.send("/review")
+    step1 = await tg.next_bot_message(anna.private)
+    assert ru("review.step_results", n=2000) in (step1.text or "")
+
+    anna.send("x" * 2001)
+    refused = await tg.next_bot_message(anna.private)
+    assert refused.text == ru("review.too_long", n=2000, length=2001)
+
+    anna.send("Закрыла 42 заявки, CSAT 4.9; клиент <Пётр> поблагодарил за терпение")
+    ratings = await tg.next_bot_message(anna.private)
+    assert ru("review.step_ratings") == ratings.text
+    rows = rating_data(ratings)
+    assert len(rows) == 4  # four qualities a week
+    assert ru.t("review.next") not in labels(ratings)
+    current = await rate_all(tg, anna, ratings, [4, 3, 4, 3])
+    assert ru.t("review.next") in labels(current)
+    await anna.press(current, ru.t("review.next"))
+
+    wish = await tg.next_bot_message(anna.private)
+    assert wish.text == ru("review.step_wish")
+    anna.send("как я объясняю сложное")
+    plan = await tg.next_bot_message(anna.private)
+    assert plan.text == ru("review.step_plan")
+    await anna.press(plan, ru.t("review.skip_step"))
+
+    summary = await tg.next_bot_message(anna.private)
+    text = summary.text or ""
+    assert "Закрыла 42 заявки" in text
+    assert "<Пётр>" in text
+    assert "как я объясняю сложное" in text
+    assert labels(summary) == [ru.t("review.submit"), ru.t("review.edit"), ru.t("review.cancel")]
+    await anna.press(summary, ru.t("review.submit"))
+    done = await tg.next_bot_message(anna.private)
+    assert done.text == ru("review.submitted", week=week_label(WEEK))
+
+    found = await reviews_of(running).history(anna.id)
+    assert [(r.week, r.state) for r in found] == [(WEEK, "submitted")]
+    assert sorted(found[0].ratings.values()) == [3, 3, 4, 4]
+
+    anna.send("/reviews")
+    history = await tg.next_bot_message(anna.private)
+    assert labels(history) == [f"{week_label(WEEK)} · {ru.t('review.status_submitted')}"]
+    await anna.press(history, labels(history)[0])
+    page = await tg.next_bot_message(anna.private)
+    assert "Закрыла 42 заявки" in (page.text or "")
+    assert ru("review.history_no_feedback") in (page.text or "")
+
+
+async def test_a_restart_in_the_middle_resumes_where_the_user_stopped(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(4, 16, 5))
+    running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
+    anna.send("/review")
+    await tg.next_bot_message(anna.private)
+    anna.send("Разобрала три сложных обращения")
+    await tg.next_bot_message(anna.private)  # the ratings
+    await running.stop()
+
+    again = await start_bot(clock=clock)
+    anna.send("/review")
+    resumed = await tg.next_bot_message(anna.private)
+    assert resumed.text == ru("review.step_ratings")
+    assert len(rating_data(resumed)) == 4
+    draft = (await reviews_of(again).history(anna.id))[0]
+    assert draft.results == "Разобрала три сложных обращения"
+
+
+async def test_forwarded_thanks_and_received_kudos_become_evidence_with_one_tap(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(2, 11))
+    running, _, anna, boris, _, team = await crew(tg, start_bot, clock)
+    client = tg.user("Клиент")
+    anna.forward("Спасибо огромное, Анна, вы очень помогли!", client)
+    kept = await tg.next_bot_message(anna.private)
+    assert kept.text == ru("review.kept_evidence", week=week_label(WEEK))
+    kudos = running.app.dp["kudos"]
+    quality = (await kudos.qualities_for(team))[0]
+    await kudos.give(team, boris.id, [anna.id], quality.id, "за спокойствие с трудным клиентом")
+    await tg.next_bot_message(anna.private)  # the kudos' own message
+
+    clock.set(msk(4, 16, 5))
+    anna.send("/review")
+    step1 = await tg.next_bot_message(anna.private)
+    assert ru(
+        "review.evidence_ready", what="благодарности коллег: 1, пересланные сообщения: 1"
+    ) in (step1.text or "")
+    add = ru.t("review.evidence_add", n=2)
+    await anna.press(step1, add)
+    again = await tg.next_bot_message(anna.private)
+    assert not any(label.startswith("📎") for label in labels(again))
+    anna.send("Хорошая неделя")
+    await tg.next_bot_message(anna.private)
+    page = await reviews_of(running).evidence((await reviews_of(running).history(anna.id))[0])
+    assert [(e.source, e.attached) for e in page.kept] == [("forward", True), ("kudos", True)]
+    assert page.kept[0].text.startswith("Спасибо огромное")
+
+
+async def test_later_skip_and_the_follow_up(tg: FakeTelegram, start_bot: Starter) -> None:
+    clock = SettableClock(msk(3, 12))
+    running, _, anna, boris, _, _ = await crew(tg, start_bot, clock)
+    clock.set(msk(4, 16, 0))
+    await tick(running)
+    anna_reminder = await tg.next_bot_message(anna.private)
+    boris_reminder = await tg.next_bot_message(boris.private)
+
+    await anna.press(anna_reminder, LATER)
+    assert now(tg, anna_reminder).text == ru("review.snoozed", at="18:00")
+    await boris.press(boris_reminder, SKIP)
+    skipped = now(tg, boris_reminder)
+    assert skipped.text == ru("review.skipped", week=week_label(WEEK))
+
+    clock.set(msk(4, 18, 1))
+    running.app.ledger.wake()
+    again = await tg.next_bot_message(anna.private)
+    assert again.text == REMINDER
+
+    # Monday 09:00: one follow-up for Anna (nothing started), none for Boris (skipped)
+    clock.set(msk(7, 9, 1))
+    running.app.ledger.wake()
+    follow = await tg.next_bot_message(anna.private)
+    assert follow.text == ru("review.follow")
+    await no_more(tg, boris)
+    assert [m.text for m in from_bot(tg, boris)][-1] == skipped.text
+
+
+async def test_a_reminder_missed_while_down_is_sent_within_the_grace_window_only(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(3, 12))
+    running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
+    await running.stop()
+    clock.set(msk(4, 19))  # 3 hours late: sent once at start-up
+    again = await start_bot(clock=clock)
+    late = await tg.next_bot_message(anna.private)
+    assert late.text == REMINDER
+    await again.stop()
+
+    clock.set(msk(12, 5))  # the next Friday 16:00 was 13 hours ago: dropped
+    third = await start_bot(clock=clock)
+    await tick(third)
+    await no_more(tg, anna)
+    assert len(reminders(tg, anna)) == 1
+
+
+async def test_a_user_who_blocked_the_bot_is_not_retried(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(3, 12))
+    running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
+    anna.block_bot()
+    clock.set(msk(4, 16, 0))
+    await tick(running)
+    key = f"review.remind:{anna.id}:{WEEK}"
+
+    async def unreachable() -> bool:
+        row = await running.app.ledger.row(key)
+        return row is not None and row.state == "unreachable"
+
+    from tests.e2e.conftest import eventually
+
+    await eventually(unreachable)
+    calls = [
+        c for c in tg.calls if c.method == "sendMessage" and c.params.get("chat_id") == anna.id
+    ]
+    await asyncio.sleep(0.5)
+    assert len(
+        [c for c in tg.calls if c.method == "sendMessage" and c.params.get("chat_id") == anna.id]
+    ) == len(calls)
+
+
+async def test_feedback_from_a_colleague_reaches_the_author_and_nobody_else_can_answer(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(4, 16, 5))
+    running, lead, anna, boris, _, _ = await crew(tg, start_bot, clock)
+    service = reviews_of(running)
+    review, _ = await service.open(anna.id)
+    await service.set_results(review.id, anna.id, "Закрыла 42 заявки")
+    for i in range(len(review.qualities)):
+        await service.rate(review.id, anna.id, i, 4)
+    await service.ratings_done(review.id, anna.id)
+    await service.set_note(review.id, anna.id, "wish", "как я объясняю")
+    await service.set_note(review.id, anna.id, "plan", None)
+    await service.submit(review.id, anna.id)
+
+    anna.send("/review")
+    submitted = await tg.next_bot_message(anna.private)
+    await anna.press(submitted, ru.t("review.ask_peers"))
+    picker = await tg.next_bot_message(anna.private)
+    await anna.press(picker, "Борис")
+    await anna.press(now(tg, picker), ru.t("review.send_requests"))
+    assert now(tg, picker).text == ru("review.asked", names="Борис")
+
+    request = await tg.next_bot_message(boris.private)
+    assert "Анна" in (request.text or "")
+    assert "как я объясняю" in (request.text or "")
+    assert "★" not in (request.text or "")  # ratings only if Anna chose to show them
+    # the lead forges a press on Boris's request: refused, nothing changes
+    data = next(b.callback_data for row in request.reply_markup.inline_keyboard for b in row)  # type: ignore[union-attr]
+    parsed = Feedback.unpack(data or "")
+    assert parsed.act is FeedbackAct.ANSWER
+    forged = await service.request_for(parsed.request, boris.id)
+    assert forged[0].state == "pending"
+    with pytest.raises(NotFound):  # the service refuses whoever is not the one asked
+        await service.answer(parsed.request, lead.id, "поддельный ответ")
+
+    await boris.press(request, ru.t("review.answer"))
+    prompt = await tg.next_bot_message(boris.private)
+    assert prompt.text == ru("review.answer_prompt", n=1000)
+    boris.send("Объясняешь понятно, продолжай!")
+    assert (await tg.next_bot_message(boris.private)).text == ru("review.answer_sent")
+    answer = await tg.next_bot_message(anna.private)
+    assert answer.text == ru(
+        "review.answer_text",
+        name="Борис",
+        week=week_label(WEEK),
+        text="Объясняешь понятно, продолжай!",
+    )
+    # a second answer to the same request is refused
+    await boris.press(request, ru.t("review.answer"))
+    await no_more(tg, anna)
