@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -19,7 +19,7 @@ from bot.i18n import Translator
 from bot.services.errors import NotFound
 from bot.services.reviews import RESULTS_LIMIT, ReviewsService
 from bot.services.teams import PortraitQuality
-from handlers.filters import PrivateChat, TextInput
+from handlers.filters import HasField, PrivateChat, TextInput
 from handlers.reviews import keyboards
 from handlers.reviews.callbacks import Remind, RemindAct, ReviewRate, ReviewStep, Step
 from handlers.reviews.render import short, summary, week_label
@@ -372,7 +372,7 @@ async def forwarded(message: Message, reviews: ReviewsService, i18n: Translator)
 def setup() -> Router:
     router = Router(name="reviews.flow")
     router.message.filter(PrivateChat())
-    router.message.register(forwarded, F.forward_origin)
+    router.message.register(forwarded, HasField("forward_origin"))
     router.message.register(review_command, Command("review"))
     router.callback_query.register(reminder_press, Remind.filter())
     router.message.register(results_typed, StateFilter(ReviewFlow.results), TextInput())
