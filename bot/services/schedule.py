@@ -77,7 +77,7 @@ def _skipped(schedule: ReviewSchedule, week: str, due: datetime) -> bool:
 
 def next_due(schedule: ReviewSchedule, after: datetime) -> tuple[datetime, str]:
     start = after - timedelta(days=8)
-    for i in range(0, 60):
+    for i in range(60):
         week = iso_week(start + timedelta(days=7 * i), schedule.zone)
         due = occurrence(schedule, week)
         if due > after and not _skipped(schedule, week, due):
@@ -92,8 +92,7 @@ def follow_up(schedule: ReviewSchedule, due: datetime) -> datetime | None:
     while d.weekday() >= 5:
         d += timedelta(days=1)
     end = schedule.quiet.end if schedule.quiet.start != schedule.quiet.end else time(9, 0)
-    moment = _local(d, end, schedule.zone)
-    return moment
+    return _local(d, end, schedule.zone)
 
 
 def within_grace(due: datetime, now: datetime, grace: timedelta) -> bool:

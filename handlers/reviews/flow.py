@@ -12,12 +12,12 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from bot.services.schedule import iso_week
 from markupsafe import escape
 
 from bot.i18n import Translator
 from bot.services.errors import NotFound
 from bot.services.reviews import RESULTS_LIMIT, ReviewsService
+from bot.services.schedule import iso_week
 from bot.services.teams import PortraitQuality
 from handlers.filters import HasField, PrivateChat, TextInput
 from handlers.reviews import keyboards

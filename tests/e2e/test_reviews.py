@@ -359,3 +359,85 @@ async def test_feedback_from_a_colleague_reaches_the_author_and_nobody_else_can_
     # a second answer to the same request is refused
     await boris.press(request, ru.t("review.answer"))
     await no_more(tg, anna)
+
+
+# --- the member's own schedule ----------------------------------------------------------------
+
+
+async def test_a_member_sets_their_own_schedule_and_bad_input_is_explained(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(2, 11))
+    running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
+    anna.send("/settings")
+    panel = await tg.next_bot_message(anna.private)
+    assert "пятница, 16:00 " + ru("review.whose_team") in (panel.text or "")
+    assert ru("review.status_next", at="04.12 16:00") in (panel.text or "")
+
+    await anna.press(panel, "пн")  # Mondays
+    panel = now(tg, panel)
+    assert "понедельник, 16:00 " + ru("review.whose_own") in (panel.text or "")
+
+    await anna.press(panel, ru.t("review.set_time"))
+    assert (await tg.next_bot_message(anna.private)).text == ru("review.ask_time")
+    anna.send("25:99")
+    assert (await tg.next_bot_message(anna.private)).text == ru("review.bad_time", value="25:99")
+    anna.send("9.30")
+    assert (await tg.next_bot_message(anna.private)).text == ru("review.schedule_saved")
+    panel = await tg.next_bot_message(anna.private)
+    assert "понедельник, 09:30" in (panel.text or "")
+
+    await anna.press(panel, ru.t("review.set_zone"))
+    question = await tg.next_bot_message(anna.private)
+    assert question.text == ru("review.ask_zone")
+    assert len(labels(question)) >= 5  # the zones of Russia and its neighbours
+    anna.send("Атлантида")
+    assert (await tg.next_bot_message(anna.private)).text == ru("review.bad_zone", value="Атлантида")
+    anna.send("Новосибирск")
+    await tg.next_bot_message(anna.private)
+    panel = await tg.next_bot_message(anna.private)
+    assert "Asia/Novosibirsk" in (panel.text or "")
+    # Monday 7 December, 09:30 in Novosibirsk
+    row = await reviews_of(running).schedule(anna.id)
+    assert row is not None
+    assert row.next_due_at == datetime(2026, 12, 7, 9, 30, tzinfo=ZoneInfo("Asia/Novosibirsk"))
+
+    await anna.press(panel, ru.t("review.set_quiet"))
+    await tg.next_bot_message(anna.private)
+    anna.send("когда-нибудь")
+    bad = await tg.next_bot_message(anna.private)
+    assert bad.text == ru("review.bad_quiet", value="когда-нибудь")
+    anna.send("22-10")  # 09:30 is now quiet: the reminder waits for 10:00
+    await tg.next_bot_message(anna.private)
+    panel = await tg.next_bot_message(anna.private)
+    assert "22:00–10:00" in (panel.text or "")
+    row = await reviews_of(running).schedule(anna.id)
+    assert row is not None
+    assert row.next_due_at == datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Novosibirsk"))
+
+    await anna.press(panel, ru.t("review.set_pause"))
+    await tg.next_bot_message(anna.private)
+    anna.send("2026-12-01")  # in the past
+    assert (await tg.next_bot_message(anna.private)).text == ru(
+        "review.bad_pause", value="2026-12-01"
+    )
+    anna.send("15.12")
+    await tg.next_bot_message(anna.private)
+    panel = await tg.next_bot_message(anna.private)
+    assert ru("review.status_paused", date="15.12.2026") in (panel.text or "")
+    row = await reviews_of(running).schedule(anna.id)
+    assert row is not None
+    assert row.next_due_at == datetime(2026, 12, 21, 10, 0, tzinfo=ZoneInfo("Asia/Novosibirsk"))
+    await anna.press(panel, ru.t("review.set_resume"))
+    assert ru.t("review.set_pause") in labels(now(tg, panel))
+
+
+async def test_someone_in_no_team_is_told_how_to_join(tg: FakeTelegram, start_bot: Starter) -> None:
+    await start_bot()
+    loner = tg.user("Игорь", language_code="ru")
+    await started(tg, loner)
+    for command in ("/review", "/myschedule"):
+        loner.send(command)
+        assert (await tg.next_bot_message(loner.private)).text == ru("review.no_team")
+    loner.send("/reviews")
+    assert (await tg.next_bot_message(loner.private)).text == ru("review.history_empty")
