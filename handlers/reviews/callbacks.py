@@ -91,5 +91,21 @@ class MyZone(CallbackData, prefix="mz1"):
     zone: str
 
 
+class TeamAct(StrEnum):
+    OPEN = "o"
+    DAY = "d"
+    TIME = "t"
+    HOLIDAY = "h"
+
+
+class TeamReviews(CallbackData, prefix="tr2"):
+    """A lead's button of the team's review panel (``value``: a weekday, or a week offset
+    from the current one for HOLIDAY)."""
+
+    team_id: int
+    act: TeamAct
+    value: int = 0
+
+
 class HistoryOpen(CallbackData, prefix="rh1"):
     review: int

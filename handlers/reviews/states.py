@@ -19,5 +19,9 @@ class ScheduleFlow(StatesGroup):
     pause = State()
 
 
+class TeamReviewTime(StatesGroup):
+    time = State()
+
+
 class FeedbackFlow(StatesGroup):
     answer = State()

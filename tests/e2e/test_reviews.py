@@ -392,7 +392,9 @@ async def test_a_member_sets_their_own_schedule_and_bad_input_is_explained(
     assert question.text == ru("review.ask_zone")
     assert len(labels(question)) >= 5  # the zones of Russia and its neighbours
     anna.send("Атлантида")
-    assert (await tg.next_bot_message(anna.private)).text == ru("review.bad_zone", value="Атлантида")
+    assert (await tg.next_bot_message(anna.private)).text == ru(
+        "review.bad_zone", value="Атлантида"
+    )
     anna.send("Новосибирск")
     await tg.next_bot_message(anna.private)
     panel = await tg.next_bot_message(anna.private)
@@ -441,3 +443,47 @@ async def test_someone_in_no_team_is_told_how_to_join(tg: FakeTelegram, start_bo
         assert (await tg.next_bot_message(loner.private)).text == ru("review.no_team")
     loner.send("/reviews")
     assert (await tg.next_bot_message(loner.private)).text == ru("review.history_empty")
+
+
+# --- the lead's team settings ------------------------------------------------------------------
+
+
+async def test_a_lead_sets_the_teams_day_time_and_a_holiday(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(2, 11))
+    running, lead, anna, boris, group, _ = await crew(tg, start_bot, clock)
+    lead.send("/settings")
+    team_panel = await tg.next_bot_message(lead.private)
+    await lead.press(team_panel, ru.t("review.team_button"))
+    panel = await tg.next_bot_message(lead.private)
+    assert "пятница, 16:00" in (panel.text or "")
+
+    await lead.press(panel, "чт")
+    await lead.press(now(tg, panel), ru.t("review.team_time"))
+    assert (await tg.next_bot_message(lead.private)).text == ru("review.team_ask_time")
+    lead.send("11:00")
+    panel = await tg.next_bot_message(lead.private)
+    assert "четверг, 11:00" in (panel.text or "")
+    # next week (7-13 December) is a holiday for the team
+    await lead.press(panel, ru.t("review.team_holiday_on", week="07.12–13.12"))
+    assert "07.12–13.12" in (now(tg, panel).text or "").split("\n")[-1]
+
+    # a member's forged press on the lead's panel changes nothing
+    data = [b.callback_data for row in panel.reply_markup.inline_keyboard for b in row]  # type: ignore[union-attr]
+    anna.send("/myschedule")
+    own = await tg.next_bot_message(anna.private)
+    answer = await tg.callback_answer(anna.press_data(own, data[0] or ""))
+    assert answer.text == ru.t("errors.stale_button")
+
+    await tick(running)
+    clock.set(msk(3, 11, 1))  # Thursday 11:00 this week: reminders
+    await tick(running)
+    assert (await tg.next_bot_message(anna.private)).text == REMINDER
+    assert (await tg.next_bot_message(boris.private)).text == REMINDER
+    clock.set(msk(10, 11, 1))  # the holiday week: none
+    await tick(running)
+    await no_more(tg, anna)
+    clock.set(msk(17, 11, 1))
+    await tick(running)
+    assert (await tg.next_bot_message(anna.private)).text == REMINDER
