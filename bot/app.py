@@ -36,7 +36,7 @@ from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
 from bot.telegram.commands import CommandMenus
 from bot.telegram.drainer import Drainer
-from bot.telegram.leads import LeadChecker
+from bot.telegram.leads import LeadChecker, TeamLeads
 from bot.telegram.sender import Limits, PacedSender
 from bot.telegram.session import build_bot
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
@@ -290,7 +290,13 @@ def build_application(
         | review_kinds(reviews=reviews, teams=teams, translations=translations),
         concurrency=settings.delivery_concurrency,
     )
-    jobs = JobContext(tips=tips, recognition=recognition, ledger=ledger, reviews=reviews)
+    jobs = JobContext(
+        tips=tips,
+        recognition=recognition,
+        ledger=ledger,
+        reviews=reviews,
+        leads=TeamLeads(bot, teams),
+    )
     updates = UpdateContext(translations)
     dp = Dispatcher(
         storage=DatabaseStorage(db, clock),

@@ -62,6 +62,12 @@ KIND_FOLLOW = "review.follow"
 KIND_SNOOZE = "review.snooze"
 KIND_ASK = "review.ask"
 KIND_ANSWER = "review.answer"
+KIND_DIGEST = "review.digest"
+#: the leads' digest: Monday at this local hour (team time), about the week just ended
+DIGEST_WEEKDAY = 0
+DIGEST_HOUR = 9
+#: a member nobody thanked for this long is named in the digest
+UNTHANKED = timedelta(days=30)
 
 RESULTS_LIMIT = 2000
 NOTE_LIMIT = 500
@@ -128,6 +134,22 @@ class Due:
 class Evidence:
     kudos: list[ReceivedKudos]
     kept: list[EvidenceRow]
+
+
+@dataclass(frozen=True, slots=True)
+class LeadDigest:
+    """The leads' weekly digest of one team and week (only what leads may see)."""
+
+    team: Team
+    week: str
+    members: list[teams_repo.MemberRow]
+    submitted: list[int]
+    skipped_twice: list[int]
+    averages: dict[str, float]
+    kudos: dict[str, int]
+    unthanked: list[int]
+    #: reviews their authors shared with the lead
+    shared: list[ReviewRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,6 +671,80 @@ class ReviewsService:
     async def qualities(self, team_id: int) -> dict[str, PortraitQuality]:
         team = await self._teams.by_id(team_id)
         return {q.id: q for q in await self._teams.portrait(team)}
+
+    # --- the leads' digest ------------------------------------------------------------------
+
+    async def digests_due(self) -> list[tuple[Team, str]]:
+        """(team, week) whose leads' digest is due now and not queued yet."""
+        due = []
+        for team in await self._teams.active_teams():
+            week = self.digest_week_due(team)
+            if week is None:
+                continue
+            async with self._db.read() as conn:
+                if not await repo.event_done(conn, team.id, "review_digest", week):
+                    due.append((team, week))
+        return due
+
+    def digest_week_due(self, team: Team) -> str | None:
+        """The week whose digest is due now in ``team`` (Monday 09:00 team time or later, about
+        the week just ended), or None outside Monday."""
+        tz = zone(team.timezone)
+        local = self._clock.now().astimezone(tz)
+        if local.weekday() != DIGEST_WEEKDAY or local.hour < DIGEST_HOUR:
+            return None
+        return iso_week(local - timedelta(days=7), tz)
+
+    async def queue_digests(self, team: Team, week: str, lead_ids: list[int]) -> bool:
+        """One private digest per lead, once per team and week (False: queued before)."""
+        reachable = await self._teams.members_by_id(team, lead_ids)
+        async with self._db.transaction() as conn:
+            if not await teams_repo.claim_event(
+                conn, team.id, "review_digest", week, self._clock.now()
+            ):
+                return False
+            for lead in lead_ids:
+                member = reachable.get(lead)
+                await self._ledger.add(
+                    conn,
+                    key=f"{KIND_DIGEST}:{team.id}:{week}:{lead}",
+                    kind=KIND_DIGEST,
+                    chat_id=lead,
+                    user_id=lead,
+                    payload={"team": team.id, "week": week},
+                    priority=PRIORITY_TEAM,
+                    reachable=member.reachable if member else True,
+                )
+        return True
+
+    async def lead_digest(self, team: Team, week: str) -> LeadDigest:
+        tz = zone(team.timezone)
+        start = week_start(week, tz)
+        before = iso_week(start - timedelta(days=3), tz)
+        members = await self._teams.members(team)
+        async with self._db.read() as conn:
+            this = {r.user_id: r for r in await repo.submitted_weeks(conn, team.id, [week])}
+            last = {r.user_id for r in await repo.submitted_weeks(conn, team.id, [before])}
+            kudos = await repo.team_kudos_per_quality(
+                conn, team.id, start, start + timedelta(days=7)
+            )
+            thanked = await repo.thanked_since(conn, team.id, start + timedelta(days=7) - UNTHANKED)
+        ratings: dict[str, list[int]] = {}
+        for review in this.values():
+            for quality, value in review.ratings.items():
+                ratings.setdefault(quality, []).append(value)
+        ids = [m.user_id for m in members]
+        return LeadDigest(
+            team=team,
+            week=week,
+            members=members,
+            submitted=[u for u in ids if u in this],
+            skipped_twice=[u for u in ids if u not in this and u not in last],
+            averages={q: sum(v) / len(v) for q, v in ratings.items()},
+            kudos=kudos,
+            unthanked=[u for u in ids if u not in thanked],
+            shared=[r for r in this.values() if r.share_lead],
+        )
 
     async def forget(self, conn: AsyncConnection, user_id: int, pseudonym: int) -> None:
         await repo.forget_user(conn, user_id, pseudonym)

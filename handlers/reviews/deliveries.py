@@ -4,6 +4,7 @@ reminder for a week already reviewed or skipped is not sent), in the reader's la
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiogram.methods import SendMessage
@@ -15,6 +16,7 @@ from bot.services.deliveries import BaseKind, DeliveryKind
 from bot.services.reviews import (
     KIND_ANSWER,
     KIND_ASK,
+    KIND_DIGEST,
     KIND_FOLLOW,
     KIND_REMIND,
     KIND_SNOOZE,
@@ -23,6 +25,7 @@ from bot.services.reviews import (
 )
 from bot.services.teams import TeamsService
 from bot.services.users import UsersService
+from handlers.render import within
 from handlers.reviews import keyboards
 from handlers.reviews.render import short, summary, week_label
 
@@ -115,6 +118,104 @@ class FeedbackAnswer(_Personal):
         return SendMessage(chat_id=row.chat_id, text=text)
 
 
+#: names listed in one line of the digest at most (the rest: «…and N more»)
+DIGEST_NAMES = 25
+
+
+def _names(ids: list[int], members: dict[int, Any], i18n: Translator) -> str:
+    names = [
+        str(escape(f"{m.first_name or ''} {m.last_name or ''}".strip() or i18n.t("review.someone")))
+        for m in (members[u] for u in ids[:DIGEST_NAMES] if u in members)
+    ]
+    if len(ids) > DIGEST_NAMES:
+        names.append(i18n.t("common.and_more", n=len(ids) - DIGEST_NAMES))
+    return ", ".join(names)
+
+
+def _per_quality(
+    title: str,
+    shown: dict[str, str],
+    order: Mapping[str, float],
+    label: Callable[[str], str],
+    i18n: Translator,
+) -> list[str]:
+    """A titled list «quality: value», highest first (nothing when there is nothing)."""
+    if not shown:
+        return []
+    ranked = sorted(shown, key=lambda q: -order[q])
+    return [i18n.t(title)] + [
+        i18n.t("review.digest_line", name=label(q), value=shown[q]) for q in ranked
+    ]
+
+
+class LeadDigestKind(_Personal):
+    """A lead's weekly digest: who did their review, who skipped twice, the average
+    self-ratings and the kudos per quality, who nobody thanked for 30 days, and the reviews
+    shared with the lead (only those)."""
+
+    def __init__(
+        self, reviews: ReviewsService, teams: TeamsService, translations: Translations
+    ) -> None:
+        super().__init__(reviews, translations)
+        self._teams = teams
+
+    async def render(self, row: Any) -> SendMessage | None:
+        team = await self._teams.by_id(int(row.payload["team"]))
+        digest = await self._reviews.lead_digest(team, str(row.payload["week"]))
+        i18n = await self._i18n(row.chat_id)
+        qualities = await self._reviews.qualities(team.id)
+        members = {m.user_id: m for m in digest.members}
+
+        def label(quality_id: str) -> str:
+            found = qualities.get(quality_id)
+            return str(escape(found.button(i18n.code) if found else quality_id))
+
+        lines = [
+            i18n.t("review.digest_title", week=week_label(digest.week), title=escape(team.title))
+        ]
+        if digest.submitted:
+            lines.append(
+                i18n.t(
+                    "review.digest_submitted",
+                    n=len(digest.submitted),
+                    total=len(digest.members),
+                    names=_names(digest.submitted, members, i18n),
+                )
+            )
+        else:
+            lines.append(i18n.t("review.digest_nobody"))
+        if digest.skipped_twice:
+            lines.append(
+                i18n.t("review.digest_skipped", names=_names(digest.skipped_twice, members, i18n))
+            )
+        averages = {q: f"{v:.1f}" for q, v in digest.averages.items()}
+        lines += _per_quality("review.digest_averages", averages, digest.averages, label, i18n)
+        kudos = {q: str(n) for q, n in digest.kudos.items()}
+        lines += _per_quality("review.digest_kudos", kudos, digest.kudos, label, i18n) or [
+            i18n.t("review.digest_no_kudos")
+        ]
+        if digest.unthanked:
+            lines.append(
+                i18n.t("review.digest_unthanked", names=_names(digest.unthanked, members, i18n))
+            )
+        if digest.shared:
+            lines.append(i18n.t("review.digest_shared"))
+            for review in digest.shared:
+                author = members.get(review.user_id)
+                name = (
+                    _names([review.user_id], members, i18n) if author else i18n.t("review.someone")
+                )
+                lines.append(
+                    i18n.t(
+                        "review.digest_line",
+                        name=name,
+                        value=escape(short(review.results or "", 300)),
+                    )
+                )
+        text = within(lines, lambda n: i18n.t("common.and_more", n=n))
+        return SendMessage(chat_id=row.chat_id, text=text)
+
+
 def review_kinds(
     *, reviews: ReviewsService, teams: TeamsService, translations: Translations
 ) -> dict[str, DeliveryKind]:
@@ -124,4 +225,5 @@ def review_kinds(
         KIND_FOLLOW: Reminder(reviews, translations, "review.follow"),
         KIND_ASK: FeedbackAsk(reviews, teams, translations),
         KIND_ANSWER: FeedbackAnswer(reviews, translations),
+        KIND_DIGEST: LeadDigestKind(reviews, teams, translations),
     }

@@ -16,6 +16,7 @@ from storage.schema import (
     review_evidence,
     review_schedules,
     reviews,
+    team_events,
     team_holidays,
     teams,
     users,
@@ -638,3 +639,38 @@ async def kudos_per_quality(
         .group_by(kudos_table.c.quality_id)
     )
     return {r[0]: int(r[1]) for r in rows}
+
+
+async def team_kudos_per_quality(
+    conn: AsyncConnection, team_id: int, since: datetime, until: datetime
+) -> dict[str, int]:
+    rows = await conn.execute(
+        select(kudos_table.c.quality_id, func.count())
+        .where(
+            kudos_table.c.team_id == team_id,
+            kudos_table.c.created_at >= since,
+            kudos_table.c.created_at < until,
+        )
+        .group_by(kudos_table.c.quality_id)
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def thanked_since(conn: AsyncConnection, team_id: int, since: datetime) -> set[int]:
+    rows = await conn.execute(
+        select(kudos_table.c.receiver_id)
+        .where(kudos_table.c.team_id == team_id, kudos_table.c.created_at >= since)
+        .distinct()
+    )
+    return {int(r[0]) for r in rows if r[0] is not None}
+
+
+async def event_done(conn: AsyncConnection, team_id: int, kind: str, period: str) -> bool:
+    found = await conn.execute(
+        select(team_events.c.team_id).where(
+            team_events.c.team_id == team_id,
+            team_events.c.kind == kind,
+            team_events.c.period == period,
+        )
+    )
+    return found.first() is not None

@@ -452,7 +452,7 @@ async def test_a_lead_sets_the_teams_day_time_and_a_holiday(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
     clock = SettableClock(msk(2, 11))
-    running, lead, anna, boris, group, _ = await crew(tg, start_bot, clock)
+    running, lead, anna, boris, _group, _ = await crew(tg, start_bot, clock)
     lead.send("/settings")
     team_panel = await tg.next_bot_message(lead.private)
     await lead.press(team_panel, ru.t("review.team_button"))
@@ -487,3 +487,53 @@ async def test_a_lead_sets_the_teams_day_time_and_a_holiday(
     clock.set(msk(17, 11, 1))
     await tick(running)
     assert (await tg.next_bot_message(anna.private)).text == REMINDER
+
+
+# --- the leads' digest -----------------------------------------------------------------------
+
+
+async def submit(
+    service: ReviewsService, user: FakeUser, text: str, rating: int, *, share: bool = False
+) -> None:
+    review, _ = await service.open(user.id)
+    await service.set_results(review.id, user.id, text)
+    for i in range(len(review.qualities)):
+        await service.rate(review.id, user.id, i, rating)
+    await service.ratings_done(review.id, user.id)
+    await service.set_note(review.id, user.id, "wish", None)
+    await service.set_note(review.id, user.id, "plan", None)
+    await service.submit(review.id, user.id)
+    if share:
+        await service.share_with_lead(review.id, user.id, True)
+
+
+async def test_the_lead_gets_a_monday_digest_with_only_what_was_shared(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(4, 17))
+    running, lead, anna, boris, _, team = await crew(tg, start_bot, clock)
+    service = reviews_of(running)
+    await submit(service, anna, "Анна: 42 заявки, <без секретов>", 4, share=True)
+    await submit(service, boris, "Борис: личное, только для себя", 2)
+    kudos = running.app.dp["kudos"]
+    quality = (await kudos.qualities_for(team))[0]
+    await kudos.give(team, boris.id, [anna.id], quality.id, "за терпение с трудным клиентом")
+    await tg.next_bot_message(anna.private)
+
+    clock.set(msk(7, 8, 59))  # Monday before 09:00: nothing yet
+    await tick(running)
+    await no_more(tg, lead)
+    clock.set(msk(7, 9, 1))
+    await asyncio.gather(tick(running), tick(running))
+    digest = await tg.next_bot_message(lead.private)
+    text = digest.text or ""
+    assert text.startswith(ru("review.digest_title", week=week_label(WEEK), title="Поддержка"))
+    assert ru("review.digest_submitted", n=2, total=3, names="Анна, Борис") in text
+    assert "Анна: 42 заявки, <без секретов>" in text  # shared with the lead
+    assert "личное" not in text  # Boris did not share his
+    assert ru("review.digest_averages") in text
+    assert f"{quality.button('ru')}: 1" in text  # kudos per quality
+    assert "Олег" in text.split(ru("review.digest_unthanked", names="").split(":")[0])[-1]
+    await tick(running)
+    await no_more(tg, lead)
+    assert sum(1 for m in from_bot(tg, lead) if (m.text or "").startswith("Итоги недели")) == 1
