@@ -39,6 +39,14 @@ class PortraitView(CallbackData, prefix="pv1"):
     category: str = ""
 
 
+class PortraitRead(CallbackData, prefix="pw1"):
+    """A section of the read-only portrait members see: ``section`` a category id, ``own``
+    for the team's own skills, empty for the list of sections."""
+
+    team_id: int
+    section: str = ""
+
+
 class PortraitToggle(CallbackData, prefix="pq1"):
     team_id: int
     quality: str
@@ -90,6 +98,19 @@ class KudosFix(CallbackData, prefix="kf1"):
 class KudosRequality(CallbackData, prefix="kr1"):
     kudos_id: int
     quality: str
+
+
+class KudosRequalityPage(CallbackData, prefix="kx1"):
+    """Another page of the qualities offered to change a kudos' quality."""
+
+    kudos_id: int
+    page: int
+
+
+class KudosFixBack(CallbackData, prefix="kb1"):
+    """Leave the quality as it is: the undo and fix buttons come back."""
+
+    kudos_id: int
 
 
 class KudosReceiver(CallbackData, prefix="kt1"):

@@ -99,11 +99,17 @@ class ButtonTeam(Filter):
 
 class IsLead(Filter):
     """After ``TeamHere``/``ButtonTeam``: the sender leads that team (chat admin or promoted),
-    or is told that only a lead may do this."""
+    or is told that only a lead may do this (``refuse=False``: the event goes on to the next
+    handler instead, e.g. the members' read-only view)."""
+
+    def __init__(self, *, refuse: bool = True) -> None:
+        self.refuse = refuse
 
     async def __call__(
         self, event: TelegramObject, bot: Bot, team: Team, leads: LeadChecker, **_: Any
     ) -> bool:
-        if not await leads.is_lead(bot, team, _user_id(event)):
+        if await leads.is_lead(bot, team, _user_id(event)):
+            return True
+        if self.refuse:
             raise DomainError("teams.not_lead")
-        return True
+        return False

@@ -13,13 +13,16 @@ from handlers.callbacks import (
     KudosConfirm,
     KudosDraftCancel,
     KudosFix,
+    KudosFixBack,
     KudosPage,
     KudosQuality,
     KudosReceiver,
     KudosRequality,
+    KudosRequalityPage,
     KudosUndo,
     MinePage,
     PortraitAdd,
+    PortraitRead,
     PortraitRemove,
     PortraitToggle,
     PortraitView,
@@ -123,6 +126,25 @@ def portrait_root(
         ]
     )
     return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def portrait_sections(
+    team_id: int, sections: list[tuple[str, str]], i18n: Translator
+) -> InlineKeyboardMarkup:
+    """The read-only portrait's sections (nothing here changes it), one to a row."""
+    builder = InlineKeyboardBuilder()
+    for section, title in sections:
+        builder.button(
+            text=title[:60], callback_data=PortraitRead(team_id=team_id, section=section)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def portrait_section_back(team_id: int, i18n: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("portrait.back"), callback_data=PortraitRead(team_id=team_id))
+    return builder.as_markup()
 
 
 def portrait_category(
@@ -240,16 +262,43 @@ def kudos_qualities(
 
 
 def kudos_requality(
-    kudos_id: int, qualities: list[PortraitQuality], i18n: Translator
+    kudos_id: int, qualities: list[PortraitQuality], i18n: Translator, page: int = 0
 ) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
+    """Another quality for a recorded kudos: pages as in ``kudos_qualities`` (the first
+    QUALITIES_FIRST_PAGE of ``qualities``, «More…» and «Back» between the pages), and a
+    button that leaves the quality as it is."""
+    page = max(0, page)
+    shown, more = quality_page(qualities, page, QUALITIES_FIRST_PAGE)
+    builder = InlineKeyboardBuilder()
+    for q in shown:
+        builder.button(
             text=q.button(i18n.code)[:40],
-            callback_data=KudosRequality(kudos_id=kudos_id, quality=q.id).pack(),
+            callback_data=KudosRequality(kudos_id=kudos_id, quality=q.id),
         )
-        for q in qualities
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=rows(buttons, 2))
+    builder.adjust(2)
+    moves = []
+    if page > 0:
+        moves.append(
+            InlineKeyboardButton(
+                text=i18n.t("kudos.page_back"),
+                callback_data=KudosRequalityPage(kudos_id=kudos_id, page=page - 1).pack(),
+            )
+        )
+    if more:
+        moves.append(
+            InlineKeyboardButton(
+                text=i18n.t("kudos.page_more"),
+                callback_data=KudosRequalityPage(kudos_id=kudos_id, page=page + 1).pack(),
+            )
+        )
+    if moves:
+        builder.row(*moves)
+    builder.row(
+        InlineKeyboardButton(
+            text=i18n.t("kudos.keep_quality"), callback_data=KudosFixBack(kudos_id=kudos_id).pack()
+        )
+    )
+    return builder.as_markup()
 
 
 def kudos_actions(kudos_id: int, i18n: Translator) -> InlineKeyboardMarkup:

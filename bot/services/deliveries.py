@@ -27,7 +27,7 @@ within milliseconds of Telegram's answer and keeps at most ``concurrency`` messa
 Rendering happens when a row is sent, from the current state of the database: a kudos undone
 before its DM went out is not sent at all, and a message edited later is found through the
 row's recorded message id. Rows are kept ``keep_days`` after they finish, then pruned;
-``/forget_me`` removes a user's rows that still wait.
+``/forget_me`` removes a user's rows, and their id from the rows that name them.
 """
 
 from __future__ import annotations

@@ -142,6 +142,16 @@ def offer_order(qualities: list[PortraitQuality], first: list[PortraitQuality]) 
     return ids + [q.id for q in qualities if q.id not in ids]
 
 
+def in_order(qualities: list[PortraitQuality], order: list[str]) -> list[PortraitQuality]:
+    """``qualities`` in the ``order`` kept when a picker was opened (so that its pages stay
+    the same while it is open): one switched off since is left out, one switched on since
+    comes last."""
+    enabled = {q.id: q for q in qualities}
+    kept = [qid for qid in order if qid in enabled]
+    kept += [qid for qid in enabled if qid not in kept]
+    return [enabled[qid] for qid in kept]
+
+
 async def show_quality_page(
     query: CallbackQuery,
     bot: Bot,
@@ -154,10 +164,7 @@ async def show_quality_page(
 ) -> None:
     """Edit a draft's keyboard to another page of its qualities (in the draft's order; a
     quality switched off since is left out, one switched on since comes last)."""
-    enabled = {q.id: q for q in await kudos.qualities_ranked(team)}
-    order = [qid for qid in draft.get("order", []) if qid in enabled]
-    order += [qid for qid in enabled if qid not in order]
-    qualities = [enabled[qid] for qid in order]
+    qualities = in_order(await kudos.qualities_ranked(team), draft.get("order", []))
     first = draft.get("first")
     if query.message is not None:
         await bot.edit_message_reply_markup(

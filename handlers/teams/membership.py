@@ -148,8 +148,9 @@ async def start_with_link(
     await users.started(who)
     if not payload.startswith("team_"):
         await message.answer(i18n.t("start.private", name=escape(who.first_name)))
-        if payload == ASK_PAYLOAD and (question := await ask_waiting(state, i18n)):
-            await message.answer(question)
+        if payload == ASK_PAYLOAD and (question := await ask_waiting(state, teams, i18n)):
+            text, buttons = question
+            await message.answer(text, reply_markup=buttons)
         await notifier.deliver_pending(who.id, i18n)
         return
     team = await teams.by_code(payload.removeprefix("team_"))

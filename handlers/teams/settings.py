@@ -23,7 +23,7 @@ from handlers.callbacks import SettingsAction, TeamSettings, TimezoneChoice
 from handlers.filters import ButtonTeam, IsLead, PrivateChat, TeamHere, TextInput
 from handlers.keyboards import team_settings, timezone_choices
 from handlers.states import SetTimezone
-from handlers.teams.shared import Question, ask_in_private, settings_text
+from handlers.teams.shared import TIMEZONE_QUESTION, Question, ask_in_private, settings_text
 
 FLAGS = {
     SettingsAction.ANNOUNCE: "announce",
@@ -63,9 +63,8 @@ async def settings_press(
 ) -> None:
     """The presser is answered in their language; the panel speaks the chat's."""
     if callback_data.action is SettingsAction.TIMEZONE:
-        question = Question(query.from_user.id, team, "settings.ask_timezone", SetTimezone.name)
-        zones = _zones(teams, i18n)
-        await ask_in_private(bot, users, state, question, callback_answer, i18n, zones)
+        question = Question(query.from_user.id, team, TIMEZONE_QUESTION, SetTimezone.name)
+        await ask_in_private(bot, users, teams, state, question, callback_answer, i18n)
         return
     if callback_data.action is SettingsAction.BUDGET_SHOW:
         callback_answer.text = i18n.t("settings.budget", n=team.kudos_budget)

@@ -16,9 +16,9 @@ from aiogram.types import InlineKeyboardMarkup, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.i18n import Translator
-from bot.services.teams import Team
+from bot.services.teams import Team, TeamsService
 from bot.services.users import Person, UsersService
-from handlers.keyboards import join_team
+from handlers.keyboards import join_team, timezone_choices
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +61,28 @@ async def greet_group(bot: Bot, team: Team, i18n: Translator, extra: str = "") -
 
 #: the deep link that opens the private chat with a question waiting in it
 ASK_PAYLOAD = "ask"
+#: the question whose answer may also be pressed (the zones of Russia and its neighbours)
+TIMEZONE_QUESTION = "settings.ask_timezone"
+
+
+def question_buttons(
+    key: str, teams: TeamsService, i18n: Translator
+) -> InlineKeyboardMarkup | None:
+    """The buttons a question offers beside a typed answer: the same whether it is asked at
+    once or after the Start its deep link leads to."""
+    if key == TIMEZONE_QUESTION:
+        return timezone_choices(teams.timezone_offers(i18n.code), i18n)
+    return None
 
 
 async def ask_in_private(
     bot: Bot,
     users: UsersService,
+    teams: TeamsService,
     state: FSMContext,
     question: Question,
     answer: CallbackAnswer,
     i18n: Translator,
-    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Ask a question in the user's private chat (typed answers work only there), its flow
     set there first. A user who never started the bot is sent to it instead (the callback
@@ -82,7 +94,9 @@ async def ask_in_private(
     if row is not None and row.reachable:
         try:
             await bot.send_message(
-                question.user_id, i18n.t(question.key), reply_markup=reply_markup
+                question.user_id,
+                i18n.t(question.key),
+                reply_markup=question_buttons(question.key, teams, i18n),
             )
         except TelegramForbiddenError:
             await users.blocked(question.user_id)
@@ -92,12 +106,17 @@ async def ask_in_private(
     answer.url = f"https://t.me/{me.username}?start={ASK_PAYLOAD}"
 
 
-async def ask_waiting(state: FSMContext, i18n: Translator) -> str | None:
-    """The question a flow set by ``ask_in_private`` waits to ask, if any."""
+async def ask_waiting(
+    state: FSMContext, teams: TeamsService, i18n: Translator
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """The question a flow set by ``ask_in_private`` waits to ask, if any: its text and its
+    buttons, as it is asked at once."""
     if await state.get_state() is None:
         return None
     key = (await state.get_data()).get("question")
-    return i18n.t(str(key)) if key else None
+    if not key:
+        return None
+    return i18n.t(str(key)), question_buttons(str(key), teams, i18n)
 
 
 def portrait_text(team: Team, i18n: Translator) -> str:

@@ -295,16 +295,49 @@ async def mark_sent(
     )
 
 
+def _is_id(value: Any, user_id: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == user_id
+
+
 async def forget_user(conn: AsyncConnection, user_id: int) -> int:
     """``/forget_me``: every row for the user goes, those that wait and those kept after
-    sending (a row being sent is left to finish; the outcome's commit finds it gone)."""
+    sending (a row being sent is left to finish; the outcome's commit finds it gone).
+
+    Rows for others that name the user go too when their key ends with the id (a birthday
+    greeting, ``birthday:<team>:<year>:<user>``); a row that names them only in its payload
+    (the edit of a kudos they gave, which must still be shown) is kept without the id: that
+    value becomes null. The rows naming them are found by their text (a scan: /forget_me is
+    rare) and checked exactly."""
     result = await conn.execute(
         delete(deliveries).where(
             or_(deliveries.c.user_id == user_id, deliveries.c.chat_id == user_id),
             deliveries.c.state != CLAIMED,
         )
     )
-    return result.rowcount or 0
+    removed = result.rowcount or 0
+    needle = f"%{user_id}%"
+    found = await conn.execute(
+        select(deliveries.c.id, deliveries.c.key, deliveries.c.payload, deliveries.c.state).where(
+            or_(deliveries.c.key.like(needle), deliveries.c.payload.like(needle))
+        )
+    )
+    for row in found.all():
+        if str(row.key).rsplit(":", 1)[-1] == str(user_id):  # a key about a person ends so
+            if row.state != CLAIMED:
+                await conn.execute(delete(deliveries).where(deliveries.c.id == row.id))
+                removed += 1
+            continue
+        payload = json.loads(row.payload or "{}")
+        if not isinstance(payload, dict):
+            continue
+        scrubbed = {k: None if _is_id(v, user_id) else v for k, v in payload.items()}
+        if scrubbed != payload:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == row.id)
+                .values(payload=json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":")))
+            )
+    return removed
 
 
 async def prune(conn: AsyncConnection, before: datetime) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
-from storage.schema import kudos, users
+from storage.schema import kudos, memberships, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +342,9 @@ async def count_for(
 async def first_time_receivers(
     conn: AsyncConnection, team_id: int, since: datetime, until: datetime
 ) -> list[int]:
-    """Receivers whose first kudos in this team falls in [since, until)."""
+    """Newcomers thanked for the first time: receivers who joined the team in [since, until)
+    and whose first kudos in this team falls in it too (a member of longer standing thanked
+    for the first time is no newcomer)."""
     first = (
         select(kudos.c.receiver_id, func.min(kudos.c.created_at).label("first_at"))
         .where(kudos.c.team_id == team_id, kudos.c.receiver_id.is_not(None))
@@ -351,7 +353,16 @@ async def first_time_receivers(
     )
     stmt = (
         select(first.c.receiver_id)
-        .where(first.c.first_at >= since, first.c.first_at < until)
+        .join(
+            memberships,
+            (memberships.c.team_id == team_id) & (memberships.c.user_id == first.c.receiver_id),
+        )
+        .where(
+            first.c.first_at >= since,
+            first.c.first_at < until,
+            memberships.c.joined_at >= since,
+            memberships.c.joined_at < until,
+        )
         .order_by(first.c.first_at)
     )
     return [int(r[0]) for r in await conn.execute(stmt)]

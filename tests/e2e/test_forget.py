@@ -7,9 +7,10 @@ import re
 
 from sqlalchemy import select
 
-from storage.schema import metadata
-from tests.e2e.conftest import Starter
-from tests.e2e.test_kudos import Squad, current, make_squad, text
+from bot.jobs import run_team_events
+from storage.schema import deliveries, metadata
+from tests.e2e.conftest import Starter, eventually
+from tests.e2e.test_kudos import FIX, Squad, choose, current, make_squad, text
 from tests.e2e.texts import ru
 from tests.fakebot import FakeTelegram
 
@@ -55,3 +56,34 @@ async def test_forget_me_leaves_no_row_with_the_person(
     await forget(tg, s)
     assert await traces(s, needles, s.anna.id) == []
     assert await s.total() == 2  # her kudos still count
+
+
+async def test_forget_me_leaves_no_ledger_row_naming_her_as_giver_or_greeted(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    """Rows that are not for her but name her: the edit of a kudos she gave (its payload
+    names the giver) and the birthday greeting to her team (its key and payload)."""
+    s = await make_squad(tg, start_bot)
+    announcement = await s.thank(s.anna, s.boris, "за подмену", "#терпение")
+    await s.anna.press(announcement, FIX)
+    await choose(s.anna, tg, announcement, ru.label("empathy"))
+    s.anna.send("/birthday 18.11")  # today: the squad's clock is 18 November, noon
+    await tg.next_bot_message(s.anna.private)
+    await run_team_events(s.running.app.jobs)
+    greeting = await tg.next_bot_message(s.group)
+    assert text(greeting) == ru("kudos.birthday_greeting", name="Анна")
+
+    async def edited_and_greeted() -> bool:
+        async with s.running.app.db.read() as conn:
+            rows = (await conn.execute(select(deliveries.c.key, deliveries.c.state))).all()
+        kinds = {(key.split(":")[0], state) for key, state in rows}
+        return {("edit", "sent"), ("birthday", "sent")} <= kinds
+
+    await eventually(edited_and_greeted)
+    needles = ["anna_k", "Анна"]
+    before = await traces(s, needles, s.anna.id)
+    assert any(t.startswith("deliveries.payload") for t in before)
+
+    await forget(tg, s)
+    assert await traces(s, needles, s.anna.id) == []
+    assert await s.total() == 1  # her kudos still counts

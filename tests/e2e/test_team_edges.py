@@ -10,10 +10,11 @@ from tests.e2e.test_teams import labels, message_in, started, team_with_group, t
 from tests.fakebot import FakeTelegram
 
 
-async def lead_and_agent(tg: FakeTelegram, start_bot: Starter) -> tuple[Any, ...]:
+async def lead_and_agent(tg: FakeTelegram, start_bot: Starter, **settings: Any) -> tuple[Any, ...]:
     """A team added by its lead (who had started the bot) and an agent who joined by button:
-    (running, ru texts, lead, agent, group, team, greeting)."""
-    running = await start_bot()
+    (running, ru texts, lead, agent, group, team, greeting); ``settings`` go to ``start_bot``
+    (``clock=`` too)."""
+    running = await start_bot(**settings)
     texts = ru(running).get("ru")
     lead = tg.user("Олег", language_code="ru")
     agent = tg.user("Аня", language_code="ru")

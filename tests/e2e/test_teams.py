@@ -300,9 +300,9 @@ async def test_portrait_is_for_leads_and_toggles_change_the_team_portrait(
     group, team, _greeting = await team_with_group(tg, running, "Поддержка", [agent], [lead])
     service = teams_of(running)
 
-    agent.send("/portrait", chat=group)
+    agent.send("/portrait", chat=group)  # not in the team: not even the read-only portrait
     refusal = await tg.next_bot_message(group)
-    assert NOT_LEAD in (refusal.text or "")
+    assert ru("teams.not_member") in (refusal.text or "")
 
     lead.send("/portrait", chat=group)
     root = await tg.next_bot_message(group)
@@ -498,8 +498,10 @@ async def test_lead_promotes_a_member_who_then_edits_the_portrait(
     await join_by_button(tg, agent, greeting)
     await join_by_button(tg, other, greeting)
 
-    agent.send("/portrait", chat=group)
-    assert NOT_LEAD in ((await tg.next_bot_message(group)).text or "")
+    agent.send("/portrait", chat=group)  # a member: the portrait read-only
+    read_only = await tg.next_bot_message(group)
+    assert read_only.text == ru("portrait.read_title", title="Поддержка")
+    assert ru.t("portrait.add") not in labels(read_only)
 
     # a non-lead cannot promote
     said = other.send("Всем привет", chat=group)

@@ -946,10 +946,21 @@ async def test_month_winners_use_the_team_calendar_month(
 
 
 async def test_digest_counts_the_window_and_newcomers(
-    kudos: KudosService, team: Team, thank: Thanker
+    kudos: KudosService, teams: TeamsService, clock: FakeClock, team: Team, thank: Thanker
 ) -> None:
     since = datetime(2026, 11, 16, tzinfo=MSK)
     until = datetime(2026, 11, 23, tzinfo=MSK)
+
+    async def joined(person: Person, at: datetime) -> None:
+        clock.set(at)
+        await teams.leave(team, person.id)
+        await teams.join(team, person)
+
+    for person in MEMBERS:
+        await joined(person, utc(2026, 11, 9, 9, 0))  # the team formed the week before
+    await joined(VERA, utc(2026, 11, 15, 20, 59))  # Sun 23:59 MSK: before the window
+    await joined(ZHENYA, utc(2026, 11, 15, 21, 0))  # Mon 00:00 MSK: its first moment
+    await joined(GLEB, utc(2026, 11, 19, 9, 0))
     await thank(team, utc(2026, 11, 10, 9, 0), ANNA, BORIS)  # before: Boris is no newcomer
     await thank(team, utc(2026, 11, 15, 20, 59), ANNA, EGOR)  # Sun 23:59 MSK: before
     await thank(team, utc(2026, 11, 15, 21, 0), ANNA, ZHENYA, quality="honesty")  # Mon 00:00
@@ -962,7 +973,8 @@ async def test_digest_counts_the_window_and_newcomers(
 
     assert total == 5
     assert qualities == [Count("honesty", 2), Count("teamwork", 2), Count("empathy", 1)]
-    assert newcomers == [ZHENYA.id, VERA.id, GLEB.id]
+    # first thanked in the window and joined in it (Vera joined a minute before it)
+    assert newcomers == [ZHENYA.id, GLEB.id]
 
 
 # --- export -----------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ VERA = Person(3, "Vera")
 GLEB = Person(4, "Gleb")
 DINA = Person(5, "Dina")
 MEMBERS = (ANNA, BORIS, VERA, GLEB, DINA)
+EGOR = Person(6, "Egor")  # joins later
 
 EVENT_KINDS = (KIND_MONTH, KIND_MONTH_DM, KIND_BIRTHDAY, KIND_DIGEST)
 
@@ -528,9 +529,12 @@ async def test_digest_on_monday_once_per_week(
     teams: TeamsService,
     clock: FakeClock,
 ) -> None:
-    team = await setup.team()
+    clock.set(utc(2026, 11, 9, 9, 0))
+    team = await setup.team()  # formed the week before last
     await setup.thank(team, utc(2026, 11, 10, 9, 0), ANNA, BORIS)  # the week before
-    await setup.thank(team, utc(2026, 11, 15, 21, 0), ANNA, DINA, quality="honesty")  # Mon 00:00
+    clock.set(utc(2026, 11, 15, 21, 0))  # Monday 00:00 in Moscow: the week's first moment
+    await teams.join(team, EGOR)
+    await setup.thank(team, utc(2026, 11, 15, 21, 0), ANNA, EGOR, quality="honesty")
     await setup.thank(team, utc(2026, 11, 17, 9, 0), ANNA, BORIS, VERA, quality="teamwork")
     await setup.thank(team, utc(2026, 11, 20, 9, 0), BORIS, GLEB, quality="honesty")
     await setup.thank(team, utc(2026, 11, 21, 9, 0), BORIS, ANNA)
@@ -563,8 +567,9 @@ async def test_digest_on_monday_once_per_week(
     assert (digest.since, digest.until) == (since, until)
     assert digest.total == 5
     assert digest.qualities == [Count("honesty", 2), Count("teamwork", 2), Count("empathy", 1)]
-    assert [m.user_id for m in digest.newcomers] == [DINA.id, VERA.id, ANNA.id]
-    assert digest.newcomers[0].first_name == "Dina"
+    # Vera and Anna were thanked for the first time too, but joined before: no newcomers
+    assert [m.user_id for m in digest.newcomers] == [EGOR.id]
+    assert digest.newcomers[0].first_name == "Egor"
 
     assert await run_at(service, clock, utc(2026, 11, 23, 18, 0)) == []
     assert await run_at(service, clock, utc(2026, 11, 24, 7, 0)) == []  # Tuesday
