@@ -34,6 +34,7 @@ from bot.services.teams import TeamsService
 from bot.services.tips import TipsService
 from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
+from bot.telegram.charts import Charts
 from bot.telegram.commands import CommandMenus
 from bot.telegram.drainer import Drainer
 from bot.telegram.leads import LeadChecker, TeamLeads
@@ -59,6 +60,7 @@ PRIVATE_COMMANDS = (
     "review",
     "reviews",
     "myschedule",
+    "progress",
     "kudos",
     "mykudos",
     "top",
@@ -99,6 +101,7 @@ class Application:
     drainer: Drainer
     sender: PacedSender
     updates: UpdateContext
+    charts: Charts
     tip_job_id: str | None = field(default=None)
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     #: the per-user queues of the current run (polling or webhook)
@@ -150,6 +153,7 @@ class Application:
             log.warning("some updates were still running at shutdown")
         # sends in flight finish and are recorded; what is still pending waits for the next start
         await self.drainer.stop(SHUTDOWN_DRAIN_SECONDS)
+        await self.charts.close()
         await self.db.close()
         gc.unfreeze()  # a process that builds several applications (the tests) frees this one
         log.info("stopped")
@@ -290,6 +294,7 @@ def build_application(
         | review_kinds(reviews=reviews, teams=teams, translations=translations),
         concurrency=settings.delivery_concurrency,
     )
+    charts = Charts()
     jobs = JobContext(
         tips=tips,
         recognition=recognition,
@@ -313,6 +318,7 @@ def build_application(
         teams=teams,
         kudos=kudos,
         reviews=reviews,
+        charts=charts,
         notifier=notifier,
         leads=LeadChecker(teams),
         menus=CommandMenus(
@@ -342,6 +348,7 @@ def build_application(
         drainer=drainer,
         sender=sender,
         updates=updates,
+        charts=charts,
     )
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)

@@ -153,6 +153,22 @@ class LeadDigest:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """The self-view beside the peers' view over the last weeks (oldest week first)."""
+
+    weeks: list[str]
+    #: quality id -> rating per week (None: not rated that week)
+    ratings: dict[str, list[int | None]]
+    #: quality id -> kudos received in the same period
+    kudos: dict[str, int]
+    qualities: dict[str, PortraitQuality]
+
+    def average(self, quality_id: str) -> float | None:
+        values = [v for v in self.ratings.get(quality_id, []) if v is not None]
+        return sum(values) / len(values) if values else None
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     review: ReviewRow
     feedback: list[FeedbackRow]
@@ -671,6 +687,30 @@ class ReviewsService:
     async def qualities(self, team_id: int) -> dict[str, PortraitQuality]:
         team = await self._teams.by_id(team_id)
         return {q.id: q for q in await self._teams.portrait(team)}
+
+    # --- /progress ---------------------------------------------------------------------------
+
+    async def progress(self, user_id: int, weeks: int = 12) -> Progress:
+        row = await self.schedule(user_id)
+        if row is None:
+            raise NotInTeam()
+        tz = zone(row.zone)
+        now = self._clock.now()
+        this = week_start(iso_week(now, tz), tz)
+        names = [iso_week(this - timedelta(days=7 * i - 3), tz) for i in range(weeks - 1, -1, -1)]
+        since = week_start(names[0], tz)
+        async with self._db.read() as conn:
+            mine = {r.week: r for r in await repo.reviews_of(conn, user_id, weeks + 4)}
+            kudos = await repo.kudos_per_quality(conn, user_id, row.team_id, since)
+        ratings: dict[str, list[int | None]] = {}
+        for index, week in enumerate(names):
+            review = mine.get(week)
+            if review is None or not review.submitted:
+                continue
+            for quality, value in review.ratings.items():
+                ratings.setdefault(quality, [None] * len(names))[index] = value
+        qualities = await self.qualities(row.team_id)
+        return Progress(weeks=names, ratings=ratings, kudos=kudos, qualities=qualities)
 
     # --- the leads' digest ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.reviews import feedback, flow, history, settings, team
+from handlers.reviews import feedback, flow, history, progress, settings, team
 
 
 def schedule_setup() -> Router:
@@ -14,5 +14,7 @@ def schedule_setup() -> Router:
 
 def setup() -> Router:
     router = Router(name="reviews")
-    router.include_routers(flow.setup(), feedback.setup(), history.setup(), team.setup())
+    router.include_routers(
+        flow.setup(), feedback.setup(), history.setup(), progress.setup(), team.setup()
+    )
     return router
