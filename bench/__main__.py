@@ -1,6 +1,6 @@
 """Benchmarks, measured side by side in one run:
-``python -m bench [all|tips|kudos|memory|top]`` (or ``make bench``, which runs all).
-See also ``bench/kudos.py``, ``bench/memory.py`` and ``bench/fanout.py``.
+``python -m bench [all|tips|kudos|memory|top|fanout|charts]`` (or ``make bench``, which runs all).
+See also ``bench/kudos.py``, ``bench/memory.py``, ``bench/fanout.py`` and ``bench/charts.py``.
 
 updates/s for ``/tip`` through the whole stack (settings, middlewares, FSM storage in SQLite,
 the tips service, HTML rendering, the reply over HTTP) against a bare aiogram handler sending
@@ -28,6 +28,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import Message
 
+from bench.charts import charts_bench
 from bench.fanout import fanout, print_fanout
 from bench.kudos import kudos_throughput, top_month
 from bench.memory import memory_bench
@@ -168,6 +169,9 @@ async def main(args: argparse.Namespace) -> None:
     if args.which in ("fanout", "all"):
         print()
         print_fanout(await fanout(args.fanout, 300))
+    if args.which in ("charts", "all"):
+        print()
+        await charts_bench(args.charts)
 
 
 if __name__ == "__main__":
@@ -176,7 +180,7 @@ if __name__ == "__main__":
         "which",
         nargs="?",
         default="all",
-        choices=("all", "tips", "kudos", "memory", "top", "fanout"),
+        choices=("all", "tips", "kudos", "memory", "top", "fanout", "charts"),
     )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--per-user", type=int, default=10)
@@ -185,4 +189,5 @@ if __name__ == "__main__":
     parser.add_argument("--small", type=int, default=10_000, help="history of the small team")
     parser.add_argument("--in-month", type=int, default=2_000, help="kudos in this month")
     parser.add_argument("--fanout", type=int, default=3000, help="DMs in the fan-out")
+    parser.add_argument("--charts", type=int, default=20, help="charts rendered at once")
     asyncio.run(main(parser.parse_args()))
