@@ -6,7 +6,7 @@ user; bad input and forged buttons."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -537,3 +537,34 @@ async def test_the_lead_gets_a_monday_digest_with_only_what_was_shared(
     await tick(running)
     await no_more(tg, lead)
     assert sum(1 for m in from_bot(tg, lead) if (m.text or "").startswith("Итоги недели")) == 1
+
+
+# --- /progress ---------------------------------------------------------------------------------
+
+
+async def test_progress_sends_two_charts_and_reads_them(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(4, 17))
+    running, _, anna, boris, _, team = await crew(tg, start_bot, clock)
+    anna.send("/progress")
+    assert (await tg.next_bot_message(anna.private)).text == ru("review.progress_none")
+
+    service = reviews_of(running)
+    kudos = running.app.dp["kudos"]
+    for week in range(3):
+        clock.set(msk(4, 17) + timedelta(days=7 * week))
+        await submit(service, anna, f"неделя {week}", 3 + week % 2)
+    rated = (await service.history(anna.id))[0].qualities[0]
+    await kudos.give(team, boris.id, [anna.id], rated, "за спокойствие с трудным клиентом")
+    await tg.next_bot_message(anna.private)
+
+    anna.send("/progress")
+    trend = await tg.next_bot_message(anna.private, timeout=30)
+    versus = await tg.next_bot_message(anna.private, timeout=30)
+    assert trend.photo and versus.photo
+    assert max(p.width for p in trend.photo) >= 800  # readable on a phone
+    name = (await service.qualities(team.id))[rated].button("ru")
+    caption = versus.caption or ""
+    assert ru("review.progress_top", quality=name, times="1 раз") in caption
+    assert ru("review.progress_low", quality="", value="").split("«")[0] in caption
