@@ -562,7 +562,8 @@ async def test_progress_sends_two_charts_and_reads_them(
     anna.send("/progress")
     trend = await tg.next_bot_message(anna.private, timeout=30)
     versus = await tg.next_bot_message(anna.private, timeout=30)
-    assert trend.photo and versus.photo
+    assert trend.photo
+    assert versus.photo
     assert max(p.width for p in trend.photo) >= 800  # readable on a phone
     name = (await service.qualities(team.id))[rated].button("ru")
     caption = versus.caption or ""
