@@ -107,5 +107,13 @@ class TeamReviews(CallbackData, prefix="tr2"):
     value: int = 0
 
 
+class FeedbackKudos(CallbackData, prefix="fk1"):
+    """The writer of a feedback makes it a public kudos: ``quality`` -1 asks which quality,
+    else the index of the quality offered."""
+
+    request: int
+    quality: int = -1
+
+
 class HistoryOpen(CallbackData, prefix="rh1"):
     review: int

@@ -7,14 +7,17 @@ from aiogram import Bot, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from markupsafe import escape
 
 from bot.i18n import Translator
 from bot.services.errors import NotFound
+from bot.services.kudos import KudosService
 from bot.services.reviews import FEEDBACK_LIMIT, MAX_PEERS, ReviewsService
+from bot.services.teams import TeamsService
 from handlers.filters import PrivateChat, TextInput
 from handlers.reviews import keyboards
-from handlers.reviews.callbacks import Feedback, FeedbackAct, PeerAct, PeerPick
+from handlers.reviews.callbacks import Feedback, FeedbackAct, FeedbackKudos, PeerAct, PeerPick
 from handlers.reviews.states import FeedbackFlow
 
 
@@ -123,7 +126,52 @@ async def answer_typed(
         raise NotFound()
     await reviews.answer(request, message.from_user.id, message.text)
     await state.clear()
-    await message.answer(i18n.t("review.answer_sent"))
+    kb = InlineKeyboardBuilder()
+    kb.button(text=i18n.t("review.make_kudos"), callback_data=FeedbackKudos(request=request))
+    await message.answer(i18n.t("review.answer_sent"), reply_markup=kb.as_markup())
+
+
+#: qualities offered for a kudos made of a feedback (the team's most used first)
+KUDOS_CHOICES = 8
+
+
+async def kudos_press(
+    query: CallbackQuery,
+    callback_data: FeedbackKudos,
+    bot: Bot,
+    reviews: ReviewsService,
+    kudos: KudosService,
+    teams: TeamsService,
+    i18n: Translator,
+) -> None:
+    """Only the colleague who wrote the feedback may make it a kudos, once."""
+    assert query.message is not None
+    request, review = await reviews.request_for(callback_data.request, query.from_user.id)
+    if request.state != "answered" or not request.answer:
+        raise NotFound()
+    team = await teams.by_id(review.team_id)
+    offered = (await kudos.qualities_ranked(team))[:KUDOS_CHOICES]
+    chat_id, message_id = query.message.chat.id, query.message.message_id
+    if callback_data.quality < 0:
+        kb = InlineKeyboardBuilder()
+        for index, quality in enumerate(offered):
+            kb.button(
+                text=quality.button(i18n.code),
+                callback_data=FeedbackKudos(request=request.id, quality=index),
+            )
+        kb.adjust(2)
+        await bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=kb.as_markup()
+        )
+        return
+    if callback_data.quality >= len(offered):
+        raise NotFound()
+    reason = request.answer if len(request.answer) <= 500 else request.answer[:499] + "…"
+    await kudos.give(
+        team, query.from_user.id, [review.user_id], offered[callback_data.quality].id, reason
+    )
+    await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    await bot.send_message(chat_id, i18n.t("review.kudos_made"))
 
 
 def setup() -> Router:
@@ -132,4 +180,5 @@ def setup() -> Router:
     router.callback_query.register(peer_press, PeerPick.filter())
     router.callback_query.register(feedback_press, Feedback.filter())
     router.message.register(answer_typed, StateFilter(FeedbackFlow.answer), TextInput())
+    router.callback_query.register(kudos_press, FeedbackKudos.filter())
     return router

@@ -348,7 +348,8 @@ async def test_feedback_from_a_colleague_reaches_the_author_and_nobody_else_can_
     prompt = await tg.next_bot_message(boris.private)
     assert prompt.text == ru("review.answer_prompt", n=1000)
     boris.send("Объясняешь понятно, продолжай!")
-    assert (await tg.next_bot_message(boris.private)).text == ru("review.answer_sent")
+    thanks = await tg.next_bot_message(boris.private)
+    assert thanks.text == ru("review.answer_sent")
     answer = await tg.next_bot_message(anna.private)
     assert answer.text == ru(
         "review.answer_text",
@@ -356,6 +357,13 @@ async def test_feedback_from_a_colleague_reaches_the_author_and_nobody_else_can_
         week=week_label(WEEK),
         text="Объясняешь понятно, продолжай!",
     )
+    # Boris makes his feedback a public kudos with one tap (and a quality)
+    await boris.press(thanks, ru.t("review.make_kudos"))
+    await boris.press(now(tg, thanks), labels(now(tg, thanks))[0])
+    assert (await tg.next_bot_message(boris.private)).text == ru("review.kudos_made")
+    dm = await tg.next_bot_message(anna.private)
+    assert "Объясняешь понятно, продолжай!" in (dm.text or "")
+    assert "Борис" in (dm.text or "")
     # a second answer to the same request is refused
     await boris.press(request, ru.t("review.answer"))
     await no_more(tg, anna)
