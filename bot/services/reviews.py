@@ -234,6 +234,10 @@ class ReviewsService:
         assert row is not None
         return row
 
+    async def mark_zone_asked(self, user_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await repo.mark_zone_asked(conn, user_id)
+
     async def set_team_defaults(self, team: Team, weekday: int, at: time) -> None:
         async with self._db.transaction() as conn:
             await repo.set_team_defaults(conn, team.id, weekday=weekday, at=at.strftime("%H:%M"))

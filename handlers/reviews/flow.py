@@ -18,10 +18,11 @@ from bot.i18n import Translator
 from bot.services.errors import NotFound
 from bot.services.reviews import RESULTS_LIMIT, ReviewsService
 from bot.services.schedule import iso_week
-from bot.services.teams import PortraitQuality
+from bot.services.teams import PortraitQuality, TeamsService
 from handlers.filters import HasField, PrivateChat, TextInput
 from handlers.reviews import keyboards
 from handlers.reviews.callbacks import Remind, RemindAct, ReviewRate, ReviewStep, Step
+from handlers.reviews.keyboards import zone_buttons
 from handlers.reviews.render import short, summary, week_label
 from handlers.reviews.states import ReviewFlow
 from storage.repo.reviews import ReviewRow
@@ -115,11 +116,38 @@ async def _show_summary(
     )
 
 
+async def ask_zone_once(
+    bot: Bot,
+    chat_id: int,
+    user_id: int,
+    reviews: ReviewsService,
+    teams: TeamsService,
+    i18n: Translator,
+) -> None:
+    """Telegram does not tell the bot a user's zone: the first review asks once, with the
+    zones of Russia and its neighbours as buttons."""
+    row = await reviews.schedule(user_id)
+    if row is None or row.zone_asked:
+        return
+    await reviews.mark_zone_asked(user_id)
+    await bot.send_message(
+        chat_id,
+        i18n.t("review.zone_once", zone=row.zone),
+        reply_markup=zone_buttons(teams, i18n),
+    )
+
+
 async def review_command(
-    message: Message, bot: Bot, state: FSMContext, reviews: ReviewsService, i18n: Translator
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    reviews: ReviewsService,
+    teams: TeamsService,
+    i18n: Translator,
 ) -> None:
     assert message.from_user is not None
     review, _ = await reviews.open(message.from_user.id)
+    await ask_zone_once(bot, message.chat.id, message.from_user.id, reviews, teams, i18n)
     if review.submitted:
         await state.clear()
         qualities = await reviews.qualities(review.team_id)
@@ -138,6 +166,7 @@ async def reminder_press(
     bot: Bot,
     state: FSMContext,
     reviews: ReviewsService,
+    teams: TeamsService,
     i18n: Translator,
 ) -> None:
     assert query.message is not None
@@ -155,6 +184,7 @@ async def reminder_press(
         await bot.edit_message_reply_markup(
             chat_id=query.message.chat.id, message_id=query.message.message_id
         )
+        await ask_zone_once(bot, query.message.chat.id, user_id, reviews, teams, i18n)
         await show(bot, query.message.chat.id, review, reviews, state, i18n)
         return
     if callback_data.week != current:

@@ -6,11 +6,12 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
-from bot.services.teams import PortraitQuality
+from bot.services.teams import PortraitQuality, TeamsService
 from handlers.reviews.callbacks import (
     Feedback,
     FeedbackAct,
     HistoryOpen,
+    MyZone,
     PeerAct,
     PeerPick,
     Remind,
@@ -152,4 +153,16 @@ def history(reviews: list[ReviewRow], i18n: Translator) -> InlineKeyboardMarkup:
         status = i18n.t("review.status_submitted" if r.submitted else "review.status_draft")
         kb.button(text=f"{week_label(r.week)} · {status}", callback_data=HistoryOpen(review=r.id))
     kb.adjust(1)
+    return kb.as_markup()
+
+
+def zone_buttons(teams: TeamsService, i18n: Translator) -> InlineKeyboardMarkup:
+    """The zones of Russia and its neighbours for the user's own schedule, two a row."""
+    kb = InlineKeyboardBuilder()
+    for offer in teams.timezone_offers(i18n.code):
+        kb.button(
+            text=i18n.t("settings.zone_button", city=offer.city, offset=offer.offset),
+            callback_data=MyZone(zone=offer.zone),
+        )
+    kb.adjust(2)
     return kb.as_markup()

@@ -13,16 +13,17 @@ from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from bot.services.schedule import iso_week, parse_day, parse_hhmm
 from markupsafe import escape
 
 from bot.i18n import Translator
 from bot.services.errors import DomainError, NotFound
 from bot.services.reviews import ReviewsService, zone
+from bot.services.schedule import iso_week, parse_day, parse_hhmm
 from bot.services.teams import TeamsService
 from bot.telegram.leads import LeadChecker
 from handlers.filters import PrivateChat, TextInput
 from handlers.reviews.callbacks import MySchedule, MyZone, Setting
+from handlers.reviews.keyboards import zone_buttons
 from handlers.reviews.states import ScheduleFlow
 from storage.repo.reviews import ScheduleRow
 
@@ -170,14 +171,9 @@ async def panel_press(
         return
     if act is Setting.ZONE:
         await state.set_state(ScheduleFlow.zone)
-        kb = InlineKeyboardBuilder()
-        for offer in teams.timezone_offers(i18n.code):
-            kb.button(
-                text=i18n.t("settings.zone_button", city=offer.city, offset=offer.offset),
-                callback_data=MyZone(zone=offer.zone),
-            )
-        kb.adjust(2)
-        await bot.send_message(chat_id, i18n.t("review.ask_zone"), reply_markup=kb.as_markup())
+        await bot.send_message(
+            chat_id, i18n.t("review.ask_zone"), reply_markup=zone_buttons(teams, i18n)
+        )
         return
     await _change(reviews, user_id, act, callback_data.day)
     row = await _fresh(reviews, user_id)
@@ -203,11 +199,15 @@ async def zone_press(
     if name is None:
         raise NotFound()
     await reviews.change(query.from_user.id, timezone=name, zone_asked=1)
-    await state.clear()
     await bot.edit_message_reply_markup(
         chat_id=query.message.chat.id, message_id=query.message.message_id
     )
-    await show_panel(bot, query.message.chat.id, query.from_user.id, reviews, i18n)
+    if await state.get_state() == ScheduleFlow.zone.state:
+        await state.clear()
+        await show_panel(bot, query.message.chat.id, query.from_user.id, reviews, i18n)
+        return
+    # the first review's question: the review being written goes on undisturbed
+    await bot.send_message(query.message.chat.id, i18n.t("review.zone_saved", zone=escape(name)))
 
 
 def parse_quiet(text: str, none_words: set[str]) -> tuple[time, time] | None:

@@ -267,6 +267,12 @@ async def change_schedule(
     )
 
 
+async def mark_zone_asked(conn: AsyncConnection, user_id: int) -> None:
+    await conn.execute(
+        update(review_schedules).where(review_schedules.c.user_id == user_id).values(zone_asked=1)
+    )
+
+
 async def set_team_defaults(conn: AsyncConnection, team_id: int, *, weekday: int, at: str) -> None:
     await conn.execute(
         update(teams).where(teams.c.id == team_id).values(review_weekday=weekday, review_time=at)

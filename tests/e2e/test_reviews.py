@@ -72,6 +72,8 @@ async def crew(tg: FakeTelegram, start_bot: Starter, clock: SettableClock, **set
         await user.press(greeting, ru.t("teams.join"))
         await tg.next_bot_message(user.private)
     await tick(running)  # the new schedules get their next reminder
+    for user in (lead, anna, boris):  # the time-zone question of a first review: asked
+        await reviews_of(running).mark_zone_asked(user.id)
     return running, lead, anna, boris, group, team
 
 
@@ -577,3 +579,31 @@ async def test_progress_sends_two_charts_and_reads_them(
     caption = versus.caption or ""
     assert ru("review.progress_top", quality=name, times="1 раз") in caption
     assert ru("review.progress_low", quality="", value="").split("«")[0] in caption
+
+
+async def test_the_first_review_asks_the_time_zone_once(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    clock = SettableClock(msk(4, 17))
+    running = await start_bot(clock=clock)
+    lead = tg.user("Олег", language_code="ru")
+    anna = tg.user("Анна", language_code="ru")
+    for user in (lead, anna):
+        await started(tg, user)
+    _, _, greeting = await team_with_group(tg, running, "Поддержка", [anna], [lead])
+    await anna.press(greeting, ru.t("teams.join"))
+    await tg.next_bot_message(anna.private)
+    anna.send("/review")
+    question = await tg.next_bot_message(anna.private)
+    assert question.text == ru("review.zone_once", zone="Europe/Moscow")
+    step1 = await tg.next_bot_message(anna.private)
+    assert ru("review.step_results", n=2000) in (step1.text or "")
+    samara = next(label for label in labels(question) if label.startswith("Самара"))
+    await anna.press(question, samara)
+    saved = await tg.next_bot_message(anna.private)
+    assert saved.text == ru("review.zone_saved", zone="Europe/Samara")
+    anna.send("Результаты недели")  # the review goes on where it was
+    assert (await tg.next_bot_message(anna.private)).text == ru("review.step_ratings")
+    anna.send("/review")  # not asked again
+    again = await tg.next_bot_message(anna.private)
+    assert again.text == ru("review.step_ratings")
