@@ -154,8 +154,9 @@ def next_due(
 ) -> tuple[datetime, str]:
     """The first reminder strictly after ``after`` whose week is not skipped, not a holiday,
     not paused (nor ``last_week`` or earlier, the week already reminded): (UTC, ISO week)."""
-    monday = after.astimezone(schedule.zone).date()
-    monday -= timedelta(days=monday.weekday() + 7)  # quiet hours may carry last week's here
+    today = after.astimezone(schedule.zone).date()
+    # quiet hours (under a day) may carry last week's reminder into Monday or early Tuesday
+    monday = today - timedelta(days=today.weekday() + (7 if today.weekday() <= 1 else 0))
     if schedule.paused_until is not None:
         paused = schedule.paused_until - timedelta(days=schedule.paused_until.weekday() + 7)
         monday = max(monday, paused)
