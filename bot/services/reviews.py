@@ -295,7 +295,8 @@ class ReviewsService:
     ) -> str:
         was = row.next_due_at
         after = now if was is None else max(now, was)
-        due_at, week = next_due(rules, after)
+        # the week just due is never the next one (a day moved later in the same week)
+        due_at, week = next_due(rules, after, last_week=row.next_week if was else None)
         if not await repo.advance(conn, row.user_id, was=was, due_at=due_at, week=week):
             return "lost"  # another tick moved it on first
         if was is None or row.next_week is None:
@@ -324,7 +325,7 @@ class ReviewsService:
             priority=PRIORITY_TEAM,
             reachable=row.reachable,
         )
-        again = follow_up(rules, was)
+        again = follow_up(rules, was, week=row.next_week, within_week=False)
         if again is not None:
             await self._ledger.add(
                 conn,
@@ -355,12 +356,14 @@ class ReviewsService:
             found = await repo.review(conn, user_id, week)
         if found is not None and (follow or found.submitted):
             return False
-        return week in self._recent_weeks(row)
+        return week in self._recent_weeks(row, back=timedelta(days=7) if follow else self.grace)
 
-    def _recent_weeks(self, row: ScheduleRow) -> set[str]:
+    def _recent_weeks(self, row: ScheduleRow, back: timedelta) -> set[str]:
+        """The user's current week, and the one ``back`` ago (a reminder sent late, the
+        follow-up on Monday about the week just ended)."""
         now = self._clock.now()
         tz = zone(row.zone)
-        return {iso_week(now, tz), iso_week(now - self.grace, tz)}
+        return {iso_week(now, tz), iso_week(now - back, tz)}
 
     async def snooze(self, user_id: int, week: str) -> datetime:
         """«In 2 hours»: the reminder again in two hours (out of the quiet hours)."""
@@ -388,13 +391,15 @@ class ReviewsService:
 
     # --- the review ---------------------------------------------------------------------------
 
-    async def open(self, user_id: int) -> tuple[ReviewRow, Team]:
-        """This week's review of the user (a new draft if there is none)."""
+    async def open(self, user_id: int, week: str | None = None) -> tuple[ReviewRow, Team]:
+        """The user's review of ``week`` — this week's, or the one just ended that a Monday
+        follow-up is about (any other week is this week's) — a new draft if there is none."""
         row = await self.schedule(user_id)
         if row is None:
             raise NotInTeam()
         team = await self._teams.by_id(row.team_id)
-        week = self.week_now(row)
+        if week is None or week not in self._recent_weeks(row, back=timedelta(days=7)):
+            week = self.week_now(row)
         portrait = [q.id for q in await self._teams.enabled_qualities(team)]
         async with self._db.transaction(replayable=True) as conn:
             found = await repo.review(conn, user_id, week)

@@ -173,15 +173,17 @@ def next_due(
 
 
 def follow_up(
-    schedule: ReviewSchedule, due: datetime, *, week: str | None = None
+    schedule: ReviewSchedule, due: datetime, *, week: str | None = None, within_week: bool = True
 ) -> datetime | None:
     """The one follow-up the next working morning after ``due`` (UTC), or None when that
-    morning is outside ``week`` (default: ``due``'s local week)."""
+    morning is outside ``week`` (default: ``due``'s local week) and ``within_week``; the
+    bot's reminders pass ``within_week=False``: a Friday reminder's follow-up is Monday's,
+    about the week just ended."""
     zone = schedule.zone
     day = due.astimezone(zone).date() + timedelta(days=1)
     while day.weekday() > 4:
         day += timedelta(days=1)
-    if _week_name(day) != (week or iso_week(due, zone)):
+    if within_week and _week_name(day) != (week or iso_week(due, zone)):
         return None
     quiet = schedule.quiet
     return local_moment(day, quiet.end if quiet.start != quiet.end else _MORNING, zone)

@@ -373,7 +373,10 @@ class TeamsService:
         zone = self._zones.resolve(name)
         if zone is None:
             raise DomainError("settings.bad_timezone", value=name.strip())
-        return await self._update(team, timezone=zone)
+        changed = await self._update(team, timezone=zone)
+        async with self._db.transaction() as conn:  # reminders move to the new zone
+            await reviews_repo.recompute_team(conn, team.id)
+        return changed
 
     def resolve_zone(self, name: str) -> str | None:
         """The IANA zone a typed city or zone name stands for, or None."""

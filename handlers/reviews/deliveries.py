@@ -53,6 +53,8 @@ class Reminder(_Personal):
     async def render(self, row: Any) -> SendMessage | None:
         week = str(row.payload["week"])
         follow = self._key == "review.follow"
+        if self._reviews.clock.now() - row.due_at > self._reviews.grace:
+            return None  # the bot was down past the grace window: too late to remind
         if not await self._reviews.still_wanted(row.chat_id, week, follow=follow):
             return None
         i18n = await self._i18n(row.chat_id)

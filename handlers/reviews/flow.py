@@ -180,7 +180,7 @@ async def reminder_press(
     _, schedule = rules
     current = iso_week(reviews.clock.now(), schedule.zone)
     if callback_data.act is RemindAct.START:
-        review, _ = await reviews.open(user_id)
+        review, _ = await reviews.open(user_id, callback_data.week)
         await bot.edit_message_reply_markup(
             chat_id=query.message.chat.id, message_id=query.message.message_id
         )

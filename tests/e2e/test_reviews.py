@@ -6,7 +6,7 @@ user; bad input and forged buttons."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from bot.services.errors import NotFound
 from bot.services.reviews import ReviewsService
 from handlers.reviews.callbacks import Feedback, FeedbackAct, ReviewRate
 from handlers.reviews.render import week_label
-from tests.e2e.conftest import Running, SettableClock, Starter
+from tests.e2e.conftest import Running, SettableClock, Starter, eventually
 from tests.e2e.test_teams import labels, started, team_with_group
 from tests.e2e.texts import ru
 from tests.fakebot import FakeTelegram, FakeUser
@@ -297,8 +297,6 @@ async def test_a_user_who_blocked_the_bot_is_not_retried(
     async def unreachable() -> bool:
         row = await running.app.ledger.row(key)
         return row is not None and row.state == "unreachable"
-
-    from tests.e2e.conftest import eventually
 
     await eventually(unreachable)
     calls = [
@@ -607,3 +605,54 @@ async def test_the_first_review_asks_the_time_zone_once(
     anna.send("/review")  # not asked again
     again = await tg.next_bot_message(anna.private)
     assert again.text == ru("review.step_ratings")
+
+
+async def test_reminders_follow_daylight_saving_changes_both_ways(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    """A team in Berlin: Friday 16:00 local is 14:00 UTC in summer time and 15:00 UTC in
+    winter time; the reminder follows the local time across both changes."""
+    berlin = ZoneInfo("Europe/Berlin")
+    utc = ZoneInfo("UTC")
+    clock = SettableClock(datetime(2026, 10, 20, 12, tzinfo=berlin))
+    running, _, anna, _, _, team = await crew(tg, start_bot, clock)
+    teams = running.app.dp["teams"]
+    await teams.set_timezone(team, "Europe/Berlin")
+    await reviews_of(running).set_team_defaults(team, 4, time(16, 0))
+
+    async def reminded_at(moment: datetime) -> int:
+        """Tick at ``moment``; the number of reminders once the ledger is idle."""
+        clock.set(moment)
+        await tick(running)
+
+        async def idle() -> bool:
+            return not (await running.app.ledger.counts()).get("claimed")
+
+        await asyncio.sleep(0.2)
+        await eventually(idle)
+        await asyncio.sleep(0.2)
+        return len(reminders(tg, anna))
+
+    await tick(running)
+    # before the change (CEST, +2): 14:00 UTC
+    assert await reminded_at(datetime(2026, 10, 23, 13, 59, tzinfo=utc)) == 0
+    assert await reminded_at(datetime(2026, 10, 23, 14, 0, tzinfo=utc)) == 1
+    # after the clocks went back on 25 October (CET, +1): 15:00 UTC, not 14:00
+    assert await reminded_at(datetime(2026, 10, 30, 14, 0, tzinfo=utc)) == 1
+    row = await reviews_of(running).schedule(anna.id)
+    assert row is not None
+    assert row.next_due_at == datetime(2026, 10, 30, 15, 0, tzinfo=utc), row
+    assert await reminded_at(datetime(2026, 10, 30, 15, 0, tzinfo=utc)) == 2
+    # and forward again on 28 March 2027: back to 14:00 UTC
+    clock.set(datetime(2027, 3, 20, 12, tzinfo=utc))  # the winter goes by
+    await reviews_of(running).change(anna.id, skip_week=None)
+    await tick(running)
+    row = await reviews_of(running).schedule(anna.id)
+    assert row is not None
+    assert row.next_due_at == datetime(2027, 3, 26, 15, 0, tzinfo=utc)  # still CET
+    n = await reminded_at(datetime(2027, 3, 26, 15, 0, tzinfo=utc))
+    assert n == 3
+    row = await reviews_of(running).schedule(anna.id)
+    assert row is not None
+    assert row.next_due_at == datetime(2027, 4, 2, 14, 0, tzinfo=utc)  # CEST again
+    assert await reminded_at(datetime(2027, 4, 2, 14, 0, tzinfo=utc)) == 4
