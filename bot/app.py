@@ -18,18 +18,26 @@ from aiogram import Bot, Dispatcher
 from bot.clock import Clock, SystemClock
 from bot.fsm import DatabaseStorage
 from bot.i18n import Translations
-from bot.jobs import JobContext, post_scheduled_tip, prune_deliveries, run_team_events
+from bot.jobs import (
+    JobContext,
+    post_scheduled_tip,
+    prune_deliveries,
+    queue_review_reminders,
+    run_team_events,
+)
 from bot.scheduler import ApScheduler, SchedulerPort
 from bot.services.deliveries import Ledger, RetryPolicy
 from bot.services.kudos import KudosService
 from bot.services.recognition import RecognitionService
+from bot.services.reviews import ReviewsService
 from bot.services.teams import TeamsService
 from bot.services.tips import TipsService
 from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
+from bot.telegram.charts import Charts
 from bot.telegram.commands import CommandMenus
 from bot.telegram.drainer import Drainer
-from bot.telegram.leads import LeadChecker
+from bot.telegram.leads import LeadChecker, TeamLeads
 from bot.telegram.sender import Limits, PacedSender
 from bot.telegram.session import build_bot
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
@@ -40,6 +48,7 @@ from handlers import setup_routers
 from handlers.deliveries import delivery_kinds
 from handlers.kudos import KudosNotifier
 from handlers.middlewares import AnswerCallbacks, UpdateContext
+from handlers.reviews.deliveries import review_kinds
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -48,6 +57,10 @@ PRIVATE_COMMANDS = (
     "start",
     "help",
     "tip",
+    "review",
+    "reviews",
+    "myschedule",
+    "progress",
     "kudos",
     "mykudos",
     "top",
@@ -68,6 +81,8 @@ TEAM_EVENTS_CRON = "*/5 * * * *"
 SHUTDOWN_DRAIN_SECONDS = 25.0
 #: finished ledger rows past their keeping period are pruned nightly
 PRUNE_CRON = "17 3 * * *"
+#: review reminders that fell due are queued every minute
+REVIEW_CRON = "* * * * *"
 
 
 @dataclass
@@ -86,6 +101,7 @@ class Application:
     drainer: Drainer
     sender: PacedSender
     updates: UpdateContext
+    charts: Charts
     tip_job_id: str | None = field(default=None)
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     #: the per-user queues of the current run (polling or webhook)
@@ -111,12 +127,15 @@ class Application:
         self.scheduler.add_cron(
             "prune-deliveries", prune_deliveries, validate_cron(PRUNE_CRON, "UTC")
         )
+        self.scheduler.add_cron(
+            "review-reminders", queue_review_reminders, validate_cron(REVIEW_CRON, "UTC")
+        )
         # rows left pending (or claimed by a process that died) go out first
         self.drainer.start()
         self.scheduler.start()
         # catch up what fell due while the bot was down; a failure here is logged, not fatal
         # (the claims and the ledger make every later run complete it exactly once)
-        catch_up = [run_team_events(self.jobs)]
+        catch_up = [run_team_events(self.jobs), queue_review_reminders(self.jobs)]
         if channel:
             catch_up.append(post_scheduled_tip(self.jobs, channel=channel))
         for work in catch_up:
@@ -134,6 +153,7 @@ class Application:
             log.warning("some updates were still running at shutdown")
         # sends in flight finish and are recorded; what is still pending waits for the next start
         await self.drainer.stop(SHUTDOWN_DRAIN_SECONDS)
+        await self.charts.close()
         await self.db.close()
         gc.unfreeze()  # a process that builds several applications (the tests) frees this one
         log.info("stopped")
@@ -248,6 +268,14 @@ def build_application(
     teams = TeamsService(db, content, clock, settings.default_timezone)
     kudos = KudosService(db, teams, clock, ledger)
     recognition = RecognitionService(db, teams, kudos, clock, ledger)
+    reviews = ReviewsService(
+        db,
+        teams,
+        clock,
+        ledger,
+        grace=timedelta(hours=settings.review_grace_hours),
+        per_week=settings.review_qualities_per_week,
+    )
     notifier = KudosNotifier(bot, translations, teams, kudos, users, ledger)
     drainer = Drainer(
         ledger,
@@ -262,10 +290,18 @@ def build_application(
             tips=tips,
             recognition=recognition,
             notifier=notifier,
-        ),
+        )
+        | review_kinds(reviews=reviews, teams=teams, translations=translations),
         concurrency=settings.delivery_concurrency,
     )
-    jobs = JobContext(tips=tips, recognition=recognition, ledger=ledger)
+    charts = Charts()
+    jobs = JobContext(
+        tips=tips,
+        recognition=recognition,
+        ledger=ledger,
+        reviews=reviews,
+        leads=TeamLeads(bot, teams),
+    )
     updates = UpdateContext(translations)
     dp = Dispatcher(
         storage=DatabaseStorage(db, clock),
@@ -281,6 +317,8 @@ def build_application(
         ledger=ledger,
         teams=teams,
         kudos=kudos,
+        reviews=reviews,
+        charts=charts,
         notifier=notifier,
         leads=LeadChecker(teams),
         menus=CommandMenus(
@@ -310,6 +348,7 @@ def build_application(
         drainer=drainer,
         sender=sender,
         updates=updates,
+        charts=charts,
     )
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)

@@ -116,6 +116,8 @@ class Settings(DatabaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=100)
     delivery_lease_seconds: int = Field(default=60, ge=5, le=3600)
     delivery_keep_days: int = Field(default=90, ge=1, le=3650)
+    review_grace_hours: int = Field(default=12, ge=0, le=7 * 24)
+    review_qualities_per_week: int = Field(default=4, ge=1, le=16)
 
     @field_validator("log_level", mode="before")
     @classmethod

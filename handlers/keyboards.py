@@ -35,6 +35,7 @@ from handlers.callbacks import (
     TipMore,
     TipRate,
 )
+from handlers.reviews.callbacks import TeamAct, TeamReviews
 
 
 def more_tip(tip_id: str, i18n: Translator) -> InlineKeyboardMarkup:
@@ -207,6 +208,12 @@ def team_settings(team: Team, i18n: Translator) -> InlineKeyboardMarkup:
                 )
             ],
             [button(i18n.t("settings.digest", state=state(team.digest)), SettingsAction.DIGEST)],
+            [
+                InlineKeyboardButton(
+                    text=i18n.t("review.team_button"),
+                    callback_data=TeamReviews(team_id=team.id, act=TeamAct.OPEN).pack(),
+                )
+            ],
         ]
     )
 

@@ -112,6 +112,9 @@ teams = Table(
     Column("birthdays", SmallInteger, nullable=False, default=1),
     Column("digest", SmallInteger, nullable=False, default=1),
     Column("bot_present", SmallInteger, nullable=False, default=1),
+    #: the review reminder's default day (0 = Monday) and local time, set by leads
+    Column("review_weekday", SmallInteger, nullable=False, default=4, server_default="4"),
+    Column("review_time", String(5), nullable=False, default="16:00", server_default="16:00"),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -223,4 +226,99 @@ process_locks = Table(
     Column("name", String(64), primary_key=True),
     Column("owner", String(128), nullable=False),
     Column("heartbeat_at", UTCDateTime(), nullable=False),
+)
+
+# --- the weekly self-review (issue 8) ---------------------------------------------------------
+
+#: Each member's review schedule. NULL weekday/time/zone follow the team's defaults (its
+#: ``review_weekday``/``review_time``/``timezone``); ``next_due_at`` is the next reminder
+#: (NULL: to be computed), ``next_week`` the ISO week it belongs to in the user's zone.
+review_schedules = Table(
+    "review_schedules",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("weekday", SmallInteger),
+    Column("at", String(5)),
+    Column("timezone", String(64)),
+    Column("quiet_start", String(5), nullable=False, default="21:00"),
+    Column("quiet_end", String(5), nullable=False, default="09:00"),
+    Column("paused_until", String(10)),
+    Column("skip_week", String(8)),
+    Column("next_due_at", UTCDateTime()),
+    Column("next_week", String(8)),
+    #: the user answered (or was asked) the time-zone question
+    Column("zone_asked", SmallInteger, nullable=False, default=0),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_review_schedules_due", "next_due_at"),
+)
+
+#: Weeks (ISO, "2026-W52") in which a team's leads switched the reminders off.
+team_holidays = Table(
+    "team_holidays",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("week", String(8), primary_key=True),
+)
+
+#: One review per user and ISO week of their zone: a draft while it is being written.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("week", String(8), nullable=False),
+    # draft | submitted
+    Column("state", String(12), nullable=False),
+    # results | ratings | wish | plan | summary (the draft's step)
+    Column("step", String(12), nullable=False),
+    Column("results", Text),
+    #: JSON: the qualities asked this week, in order
+    Column("qualities", Text, nullable=False, default="[]"),
+    #: JSON: quality id -> 1..5
+    Column("ratings", Text, nullable=False, default="{}"),
+    Column("wish", String(1000)),
+    Column("plan", String(1000)),
+    Column("share_lead", SmallInteger, nullable=False, default=0),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("submitted_at", UTCDateTime()),
+    Index("ix_reviews_user_week", "user_id", "week", unique=True),
+    Index("ix_reviews_team_week", "team_id", "week"),
+)
+
+#: Evidence kept for a week: a forwarded message (a client's thanks), a received kudos.
+review_evidence = Table(
+    "review_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("week", String(8), nullable=False),
+    # forward | kudos
+    Column("source", String(12), nullable=False),
+    Column("text", String(1100), nullable=False),
+    Column("kudos_id", Integer),
+    Column("attached", SmallInteger, nullable=False, default=0),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_review_evidence_user_week", "user_id", "week"),
+)
+
+#: A colleague asked for feedback on a submitted review.
+feedback_requests = Table(
+    "feedback_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("review_id", Integer, ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", BigInteger, nullable=False),
+    Column("peer_id", BigInteger, nullable=False),
+    # pending | answered | declined
+    Column("state", String(12), nullable=False),
+    Column("show_ratings", SmallInteger, nullable=False, default=0),
+    Column("answer", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("answered_at", UTCDateTime()),
+    Index("ix_feedback_requests_pair", "review_id", "peer_id", unique=True),
+    Index("ix_feedback_requests_peer", "peer_id", "state"),
 )

@@ -23,6 +23,7 @@ from bot.services.users import Person
 from content import Content
 from storage.database import Database
 from storage.repo import kudos as kudos_repo
+from storage.repo import reviews as reviews_repo
 from storage.repo import teams as repo
 from storage.repo import users as users_repo
 from storage.repo.teams import MemberRow, PortraitRow, TeamRow
@@ -186,14 +187,22 @@ class TeamsService:
             )
             new = await repo.join(conn, team.id, person.id, now)
             await repo.set_profile(conn, person.id, current_team_id=team.id)
+            # the weekly review follows the team joined last
+            await reviews_repo.enroll(conn, person.id, team.id, now)
         return new
 
     async def leave(self, team: Team, user_id: int) -> bool:
         async with self._db.transaction() as conn:
-            left = await repo.leave(conn, team.id, user_id, self._clock.now())
+            now = self._clock.now()
+            left = await repo.leave(conn, team.id, user_id, now)
             current, _ = await repo.profile(conn, user_id)
             if current == team.id:
                 await repo.set_profile(conn, user_id, current_team_id=None)
+            # the review schedule moves to a team they are still in, or goes
+            others = [t for t in await repo.teams_of(conn, user_id) if t.id != team.id]
+            await reviews_repo.follow_team(
+                conn, user_id, team.id, others[0].id if others else None, now
+            )
         return left
 
     async def member(self, team: Team, user_id: int) -> Member | None:
@@ -232,6 +241,7 @@ class TeamsService:
             if await repo.member(conn, team_id, user_id) is None:
                 raise NotFound()
             await repo.set_profile(conn, user_id, current_team_id=team_id)
+            await reviews_repo.enroll(conn, user_id, team_id, self._clock.now())
             team = await repo.by_id(conn, team_id)
         assert team is not None
         return team
@@ -363,7 +373,14 @@ class TeamsService:
         zone = self._zones.resolve(name)
         if zone is None:
             raise DomainError("settings.bad_timezone", value=name.strip())
-        return await self._update(team, timezone=zone)
+        changed = await self._update(team, timezone=zone)
+        async with self._db.transaction() as conn:  # reminders move to the new zone
+            await reviews_repo.recompute_team(conn, team.id)
+        return changed
+
+    def resolve_zone(self, name: str) -> str | None:
+        """The IANA zone a typed city or zone name stands for, or None."""
+        return self._zones.resolve(name)
 
     def timezone_offers(self, locale: str) -> list[ZoneOffer]:
         """The zones the time-zone question offers as buttons, with their offsets now."""

@@ -13,6 +13,7 @@ from storage.database import Database
 from storage.repo import deliveries as deliveries_repo
 from storage.repo import fsm as fsm_repo
 from storage.repo import kudos as kudos_repo
+from storage.repo import reviews as reviews_repo
 from storage.repo import teams as teams_repo
 from storage.repo import tips as tips_repo
 from storage.repo import users as repo
@@ -70,6 +71,7 @@ class UsersService:
             await teams_repo.forget_events(conn, user_id)
             await kudos_repo.forget_user(conn, user_id, pseudonym)
             await tips_repo.forget_voter(conn, user_id, pseudonym)
+            await reviews_repo.forget_user(conn, user_id, pseudonym)
             await repo.delete(conn, user_id)
             await fsm_repo.forget_user(conn, user_id)
             await deliveries_repo.forget_user(conn, user_id)

@@ -45,3 +45,21 @@ class LeadChecker:
         admin = status in ("creator", "administrator")
         self._cache[key] = admin
         return admin
+
+
+class TeamLeads:
+    """The jobs' port: who leads a team now, asked from Telegram (for the leads' digest)."""
+
+    def __init__(self, bot: Bot, teams: TeamsService) -> None:
+        self._bot = bot
+        self._teams = teams
+
+    async def lead_ids(self, team: Team) -> list[int]:
+        try:
+            admins = await self._bot.get_chat_administrators(team.chat_id)
+        except TelegramAPIError as exc:
+            log.info("cannot list the admins of %s: %s", team.chat_id, exc.message)
+            admins = []
+        ids = {a.user.id for a in admins if not a.user.is_bot}
+        ids |= {m.user_id for m in await self._teams.members(team) if m.promoted}
+        return sorted(ids)

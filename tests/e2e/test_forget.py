@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from bot.jobs import run_team_events
+from bot.services.reviews import ReviewsService
 from storage.schema import deliveries, metadata
 from tests.e2e.conftest import Starter, eventually
 from tests.e2e.test_kudos import FIX, Squad, choose, current, make_squad, text
@@ -87,3 +88,36 @@ async def test_forget_me_leaves_no_ledger_row_naming_her_as_giver_or_greeted(
     await forget(tg, s)
     assert await traces(s, needles, s.anna.id) == []
     assert await s.total() == 1  # her kudos still counts
+
+
+async def test_forget_me_removes_her_reviews_evidence_and_feedback_but_not_what_she_wrote(
+    tg: FakeTelegram, start_bot: Starter
+) -> None:
+    """Her schedule, reviews, evidence and the feedback on them go; the feedback she wrote on
+    a colleague's review stays with that colleague, under a pseudonym."""
+    s = await make_squad(tg, start_bot)
+    service: ReviewsService = s.running.app.dp["reviews"]
+    s.anna.forward("Спасибо за помощь, очень выручили", tg.user("Клиент"))
+    await tg.next_bot_message(s.anna.private)
+    for author, peer in ((s.anna, s.boris), (s.vera, s.anna)):
+        review, _ = await service.open(author.id)
+        await service.set_results(review.id, author.id, "сорок две заявки")
+        await service.attach_all(review.id, author.id)
+        await service.submit(review.id, author.id)
+        await service.ask(review.id, author.id, [peer.id], True)
+        assert "просит ваш отзыв" in text(await tg.next_bot_message(peer.private))
+    for request_id, peer in ((1, s.boris), (2, s.anna)):
+        await service.answer(request_id, peer.id, "всё по делу, так держать")
+    await s.settle()
+    answer = await tg.next_bot_message(s.anna.private)  # Boris's answer reached her
+    assert "так держать" in text(answer)
+    needles = ["anna_k", "Анна", "выручили"]
+    assert await traces(s, needles, s.anna.id)
+
+    await forget(tg, s)
+    assert await traces(s, needles, s.anna.id) == []
+    assert await service.schedule(s.anna.id) is None
+    veras = (await service.history(s.vera.id))[0]
+    (kept,) = (await service.read(veras.id, s.vera.id)).feedback
+    assert kept.answer == "всё по делу, так держать"
+    assert kept.peer_id < 0  # nobody's id

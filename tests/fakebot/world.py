@@ -393,6 +393,10 @@ class FakeUser:
         """Send a text message (to the private chat with the bot by default)."""
         return self._world.user_send(self, text, chat or self.private, reply_to)
 
+    def forward(self, text: str, author: FakeUser) -> Message:
+        """Forward to the bot (in private) a message ``author`` wrote a minute ago."""
+        return self._world.user_forward(self, text, author, self._world.now_date() - 60)
+
     async def press(self, message: Message, label: str, timeout: float = 5.0) -> CallbackAnswer:
         """Press the inline button labelled ``label``; wait for the bot's answerCallbackQuery."""
         query_id = self._world.user_press(self, message, label)
@@ -824,7 +828,12 @@ class World:
         return sorted(found, key=lambda e: (e.offset, -e.length))
 
     def _user_message(
-        self, user: FakeUser, chat: FakeChat, text: str, reply_to: Message | None
+        self,
+        user: FakeUser,
+        chat: FakeChat,
+        text: str,
+        reply_to: Message | None,
+        origin: MessageOriginUser | None = None,
     ) -> Message:
         if not text.strip():
             raise AssertionError("Telegram clients do not send empty messages")
@@ -844,6 +853,7 @@ class World:
             text=text,
             entities=self._auto_entities(text),
             reply_to=target,
+            forward_origin=origin,
         )
         chat.messages[stored.message_id] = stored
         built = stored.build(self)
@@ -886,6 +896,14 @@ class World:
         else:
             self.check_can_see(user, chat)
         return self._user_message(user, chat, text, reply_to)
+
+    def user_forward(self, user: FakeUser, text: str, author: FakeUser, sent_at: int) -> Message:
+        """``user`` forwards to the bot a message ``author`` wrote at ``sent_at`` (a client's
+        thanks): the bot gets it with ``forward_origin`` naming the author."""
+        if not user.started or user.blocked:
+            raise AssertionError(f"{user!r} cannot write to the bot now")
+        origin = MessageOriginUser(type="user", date=sent_at, sender_user=author.as_user())
+        return self._user_message(user, user.private, text, None, origin)
 
     def user_press(self, user: FakeUser, message: Message, label: str) -> str:
         stored = self.stored(message)
