@@ -563,6 +563,7 @@ async def test_lead_changes_settings_and_time_zone(tg: FakeTelegram, start_bot: 
         "📣 Объявления: да",
         "🎂 Дни рождения: да",
         "📰 Дайджест: да",
+        ru.t("review.team_button"),
     ]
 
     answer = await lead.press(panel, "➕")
