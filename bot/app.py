@@ -29,7 +29,9 @@ from bot.services.users import UsersService
 from bot.settings import Settings, validate_cron
 from bot.telegram.commands import CommandMenus
 from bot.telegram.drainer import Drainer
+from bot.telegram.kinds import delivery_kinds
 from bot.telegram.leads import LeadChecker
+from bot.telegram.notifier import KudosNotifier
 from bot.telegram.sender import Limits, PacedSender
 from bot.telegram.session import build_bot
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
@@ -37,8 +39,7 @@ from bot.telegram.warm import keep_response_types
 from bot.telegram.webhook import serve_webhook
 from content import Content, load_content
 from handlers import setup_routers
-from handlers.deliveries import delivery_kinds
-from handlers.kudos import KudosNotifier
+from handlers.keyboards import tip_rating
 from handlers.middlewares import AnswerCallbacks, UpdateContext
 from storage.database import Database
 
@@ -262,6 +263,7 @@ def build_application(
             tips=tips,
             recognition=recognition,
             notifier=notifier,
+            tip_buttons=tip_rating,
         ),
         concurrency=settings.delivery_concurrency,
     )

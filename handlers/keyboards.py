@@ -320,10 +320,6 @@ def forget_me(i18n: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def link_button(text: str, url: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])
-
-
 #: quality buttons on the first page of a kudos draft (the team's most used qualities)
 QUALITIES_FIRST_PAGE = 6
 #: quality buttons on each further page
