@@ -35,9 +35,9 @@ from bench.memory import memory_bench
 from bench.stack import TOKEN, bench_settings
 from bot.app import build_application
 from bot.i18n import Translations
+from bot.telegram.render import tip_card
 from content import load_content
 from handlers.keyboards import more_tip
-from handlers.render import tip_card
 from tests.fakebot import FakeTelegram
 
 

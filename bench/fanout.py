@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.stack import TOKEN
 from bot.clock import SystemClock
 from bot.services.deliveries import Ledger
-from handlers.deliveries import KIND_TEXT
+from bot.telegram.kinds import KIND_TEXT
 from storage.database import Database
 from tests.e2e.test_kudos import TEAM, form_team
 from tests.fakebot import FakeTelegram, FloodLimits

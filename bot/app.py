@@ -37,7 +37,9 @@ from bot.settings import Settings, validate_cron
 from bot.telegram.charts import Charts
 from bot.telegram.commands import CommandMenus
 from bot.telegram.drainer import Drainer
+from bot.telegram.kinds import delivery_kinds
 from bot.telegram.leads import LeadChecker, TeamLeads
+from bot.telegram.notifier import KudosNotifier
 from bot.telegram.sender import Limits, PacedSender
 from bot.telegram.session import build_bot
 from bot.telegram.updates import FairDispatcher, FreeingEventIsolation, serve_polling
@@ -45,8 +47,7 @@ from bot.telegram.warm import keep_response_types
 from bot.telegram.webhook import serve_webhook
 from content import Content, load_content
 from handlers import setup_routers
-from handlers.deliveries import delivery_kinds
-from handlers.kudos import KudosNotifier
+from handlers.keyboards import tip_rating
 from handlers.middlewares import AnswerCallbacks, UpdateContext
 from handlers.reviews.deliveries import review_kinds
 from storage.database import Database
@@ -290,6 +291,7 @@ def build_application(
             tips=tips,
             recognition=recognition,
             notifier=notifier,
+            tip_buttons=tip_rating,
         )
         | review_kinds(reviews=reviews, teams=teams, translations=translations),
         concurrency=settings.delivery_concurrency,

@@ -1,7 +1,8 @@
-"""Keyboards, built by functions."""
+"""Keyboards, built by functions on aiogram's ``InlineKeyboardBuilder``."""
 
 from __future__ import annotations
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -39,93 +40,60 @@ from handlers.reviews.callbacks import TeamAct, TeamReviews
 
 
 def more_tip(tip_id: str, i18n: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("tips.more"), callback_data=TipMore(after=tip_id).pack()
-                )
-            ]
-        ]
-    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("tips.more"), callback_data=TipMore(after=tip_id))
+    return builder.as_markup()
 
 
 def tip_rating(useful: int, not_for_me: int, i18n: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("tips.useful", n=useful),
-                    callback_data=TipRate(rating=Rating.USEFUL).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=i18n.t("tips.not_for_me", n=not_for_me),
-                    callback_data=TipRate(rating=Rating.NOT_FOR_ME).pack(),
-                ),
-            ]
-        ]
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=i18n.t("tips.useful", n=useful), callback_data=TipRate(rating=Rating.USEFUL)
     )
+    builder.button(
+        text=i18n.t("tips.not_for_me", n=not_for_me),
+        callback_data=TipRate(rating=Rating.NOT_FOR_ME),
+    )
+    return builder.as_markup()
 
 
 def open_private(
     bot_username: str, i18n: Translator, payload: str | None = None
 ) -> InlineKeyboardMarkup:
     url = f"https://t.me/{bot_username}" + (f"?start={payload}" if payload else "")
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=i18n.t("start.open_private"), url=url)]]
-    )
-
-
-def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("start.open_private"), url=url)
+    return builder.as_markup()
 
 
 def join_team(team_id: int, i18n: Translator) -> InlineKeyboardMarkup:
     """One «join» button: a colleague who never started the bot is sent to the private chat by
     the button's answer (its Start finishes the joining), so no second button is needed."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("teams.join"), callback_data=TeamJoin(team_id=team_id).pack()
-                )
-            ]
-        ]
-    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("teams.join"), callback_data=TeamJoin(team_id=team_id))
+    return builder.as_markup()
 
 
 def pick_team(teams: list[tuple[int, str]], current: int | None) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=("✅ " if team_id == current else "") + title[:60],
-                    callback_data=TeamPick(team_id=team_id).pack(),
-                )
-            ]
-            for team_id, title in teams
-        ]
-    )
+    builder = InlineKeyboardBuilder()
+    for team_id, title in teams:
+        builder.button(
+            text=("✅ " if team_id == current else "") + title[:60],
+            callback_data=TeamPick(team_id=team_id),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 def portrait_root(
     team_id: int, categories: list[tuple[str, str]], i18n: Translator
 ) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
-            text=title, callback_data=PortraitView(team_id=team_id, category=cat).pack()
-        )
-        for cat, title in categories
-    ]
-    keyboard = rows(buttons, 2)
-    keyboard.append(
-        [
-            InlineKeyboardButton(
-                text=i18n.t("portrait.add"), callback_data=PortraitAdd(team_id=team_id).pack()
-            )
-        ]
-    )
-    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+    builder = InlineKeyboardBuilder()
+    for cat, title in categories:
+        builder.button(text=title, callback_data=PortraitView(team_id=team_id, category=cat))
+    builder.adjust(2)
+    builder.row(_button(i18n.t("portrait.add"), PortraitAdd(team_id=team_id)))
+    return builder.as_markup()
 
 
 def portrait_sections(
@@ -151,32 +119,23 @@ def portrait_category(
     team_id: int, qualities: list[PortraitQuality], i18n: Translator
 ) -> InlineKeyboardMarkup:
     lang = i18n.code
-    toggles = [
-        InlineKeyboardButton(
+    builder = InlineKeyboardBuilder()
+    for q in qualities:
+        builder.button(
             text=("✅ " if q.enabled else "▫️ ") + q.button(lang)[:50],
-            callback_data=PortraitToggle(team_id=team_id, quality=q.id).pack(),
+            callback_data=PortraitToggle(team_id=team_id, quality=q.id),
         )
-        for q in qualities
-    ]
-    keyboard = rows(toggles, 2)
-    keyboard.extend(
-        [
-            InlineKeyboardButton(
-                text=i18n.t("portrait.remove", name=q.button(lang)[:50]),
-                callback_data=PortraitRemove(team_id=team_id, quality=q.id).pack(),
+    builder.adjust(2)
+    for q in qualities:
+        if q.custom:
+            builder.row(
+                _button(
+                    i18n.t("portrait.remove", name=q.button(lang)[:50]),
+                    PortraitRemove(team_id=team_id, quality=q.id),
+                )
             )
-        ]
-        for q in qualities
-        if q.custom
-    )
-    keyboard.append(
-        [
-            InlineKeyboardButton(
-                text=i18n.t("portrait.back"), callback_data=PortraitView(team_id=team_id).pack()
-            )
-        ]
-    )
-    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+    builder.row(_button(i18n.t("portrait.back"), PortraitView(team_id=team_id)))
+    return builder.as_markup()
 
 
 def team_settings(team: Team, i18n: Translator) -> InlineKeyboardMarkup:
@@ -184,38 +143,26 @@ def team_settings(team: Team, i18n: Translator) -> InlineKeyboardMarkup:
         return i18n.t("settings.yes") if flag else i18n.t("settings.no")
 
     def button(text: str, action: SettingsAction) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            text=text, callback_data=TeamSettings(team_id=team.id, action=action).pack()
-        )
+        return _button(text, TeamSettings(team_id=team.id, action=action))
 
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button(i18n.t("settings.timezone"), SettingsAction.TIMEZONE)],
-            [
-                button("➖", SettingsAction.BUDGET_DOWN),
-                button(i18n.t("settings.budget", n=team.kudos_budget), SettingsAction.BUDGET_SHOW),
-                button("➕", SettingsAction.BUDGET_UP),
-            ],
-            [
-                button(
-                    i18n.t("settings.announce", state=state(team.announce)), SettingsAction.ANNOUNCE
-                )
-            ],
-            [
-                button(
-                    i18n.t("settings.birthdays", state=state(team.birthdays)),
-                    SettingsAction.BIRTHDAYS,
-                )
-            ],
-            [button(i18n.t("settings.digest", state=state(team.digest)), SettingsAction.DIGEST)],
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("review.team_button"),
-                    callback_data=TeamReviews(team_id=team.id, act=TeamAct.OPEN).pack(),
-                )
-            ],
-        ]
+    builder = InlineKeyboardBuilder()
+    builder.row(button(i18n.t("settings.timezone"), SettingsAction.TIMEZONE))
+    builder.row(
+        button("➖", SettingsAction.BUDGET_DOWN),
+        button(i18n.t("settings.budget", n=team.kudos_budget), SettingsAction.BUDGET_SHOW),
+        button("➕", SettingsAction.BUDGET_UP),
     )
+    builder.row(
+        button(i18n.t("settings.announce", state=state(team.announce)), SettingsAction.ANNOUNCE)
+    )
+    builder.row(
+        button(i18n.t("settings.birthdays", state=state(team.birthdays)), SettingsAction.BIRTHDAYS)
+    )
+    builder.row(button(i18n.t("settings.digest", state=state(team.digest)), SettingsAction.DIGEST))
+    builder.row(
+        _button(i18n.t("review.team_button"), TeamReviews(team_id=team.id, act=TeamAct.OPEN))
+    )
+    return builder.as_markup()
 
 
 def kudos_qualities(
@@ -238,26 +185,12 @@ def kudos_qualities(
     builder.adjust(2)
     moves = []
     if page > 0:
-        moves.append(
-            InlineKeyboardButton(
-                text=i18n.t("kudos.page_back"),
-                callback_data=KudosPage(draft=draft, page=page - 1).pack(),
-            )
-        )
+        moves.append(_button(i18n.t("kudos.page_back"), KudosPage(draft=draft, page=page - 1)))
     if more:
-        moves.append(
-            InlineKeyboardButton(
-                text=i18n.t("kudos.page_more"),
-                callback_data=KudosPage(draft=draft, page=page + 1).pack(),
-            )
-        )
+        moves.append(_button(i18n.t("kudos.page_more"), KudosPage(draft=draft, page=page + 1)))
     if moves:
         builder.row(*moves)
-    builder.row(
-        InlineKeyboardButton(
-            text=i18n.t("kudos.cancel"), callback_data=KudosDraftCancel(draft=draft).pack()
-        )
-    )
+    builder.row(_button(i18n.t("kudos.cancel"), KudosDraftCancel(draft=draft)))
     return builder.as_markup()
 
 
@@ -302,82 +235,54 @@ def kudos_requality(
 
 
 def kudos_actions(kudos_id: int, i18n: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("kudos.undo"), callback_data=KudosUndo(kudos_id=kudos_id).pack()
-                ),
-                InlineKeyboardButton(
-                    text=i18n.t("kudos.fix_quality"),
-                    callback_data=KudosFix(kudos_id=kudos_id).pack(),
-                ),
-            ]
-        ]
-    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("kudos.undo"), callback_data=KudosUndo(kudos_id=kudos_id))
+    builder.button(text=i18n.t("kudos.fix_quality"), callback_data=KudosFix(kudos_id=kudos_id))
+    return builder.as_markup()
 
 
 def kudos_receivers(members: list[tuple[int, str]]) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(text=name[:40], callback_data=KudosReceiver(user_id=uid).pack())
-        for uid, name in members
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=rows(buttons, 2))
+    builder = InlineKeyboardBuilder()
+    for uid, name in members:
+        builder.button(text=name[:40], callback_data=KudosReceiver(user_id=uid))
+    builder.adjust(2)
+    return builder.as_markup()
 
 
 def kudos_confirm(i18n: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("kudos.send"), callback_data=KudosConfirm(send=True).pack()
-                ),
-                InlineKeyboardButton(
-                    text=i18n.t("kudos.cancel"), callback_data=KudosConfirm(send=False).pack()
-                ),
-            ]
-        ]
-    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("kudos.send"), callback_data=KudosConfirm(send=True))
+    builder.button(text=i18n.t("kudos.cancel"), callback_data=KudosConfirm(send=False))
+    return builder.as_markup()
 
 
 def mine_pages(
     team_id: int, page: int, has_more: bool, i18n: Translator
 ) -> InlineKeyboardMarkup | None:
-    buttons = []
+    if page <= 0 and not has_more:
+        return None
+    builder = InlineKeyboardBuilder()
     if page > 0:
-        buttons.append(
-            InlineKeyboardButton(
-                text=i18n.t("kudos.prev"),
-                callback_data=MinePage(team_id=team_id, page=page - 1).pack(),
-            )
+        builder.button(
+            text=i18n.t("kudos.prev"), callback_data=MinePage(team_id=team_id, page=page - 1)
         )
     if has_more:
-        buttons.append(
-            InlineKeyboardButton(
-                text=i18n.t("kudos.next"),
-                callback_data=MinePage(team_id=team_id, page=page + 1).pack(),
-            )
+        builder.button(
+            text=i18n.t("kudos.next"), callback_data=MinePage(team_id=team_id, page=page + 1)
         )
-    return InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+    return builder.as_markup()
 
 
 def forget_me(i18n: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=i18n.t("kudos.forget_yes"), callback_data=ForgetMe(confirm=True).pack()
-                ),
-                InlineKeyboardButton(
-                    text=i18n.t("kudos.forget_no"), callback_data=ForgetMe(confirm=False).pack()
-                ),
-            ]
-        ]
-    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=i18n.t("kudos.forget_yes"), callback_data=ForgetMe(confirm=True))
+    builder.button(text=i18n.t("kudos.forget_no"), callback_data=ForgetMe(confirm=False))
+    return builder.as_markup()
 
 
-def link_button(text: str, url: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    """A button for ``builder.row`` (``builder.button`` adds to the current row)."""
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
 #: quality buttons on the first page of a kudos draft (the team's most used qualities)

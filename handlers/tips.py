@@ -4,7 +4,6 @@ Bot API side of posting to the channel."""
 from __future__ import annotations
 
 import logging
-from html import escape
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -16,11 +15,11 @@ from bot.i18n import Translations, Translator
 from bot.services.deliveries import Ledger
 from bot.services.tips import TipScore, TipsService, Vote
 from bot.settings import Settings
+from bot.telegram.render import channel_text, explain_reason, tip_card, tip_title
 from content import Content
 from handlers.callbacks import Rating, TipMore, TipRate
 from handlers.filters import BotAdmin, GroupChat, PrivateChat
 from handlers.keyboards import more_tip, open_private, tip_rating
-from handlers.render import tip_card, tip_title
 
 log = logging.getLogger(__name__)
 
@@ -38,26 +37,6 @@ def problem_of(state: str, error: str | None) -> str:
     return "rejected"
 
 
-#: each text about the channel, and its variant naming the channel by its title
-TITLED = {
-    "tips.preview": "tips.preview_titled",
-    "tips.posted": "tips.posted_titled",
-    "tips.queued": "tips.queued_titled",
-    "tips.not_admin": "tips.not_admin_titled",
-    "tips.failed": "tips.failed_titled",
-}
-
-
-def channel_text(
-    i18n: Translator, key: str, channel: str, named: str | None, **values: object
-) -> str:
-    """A text about the channel, naming it by its title when known (``key`` + ``_titled``),
-    else by the TIPS_CHANNEL value."""
-    if named:
-        return i18n.t(TITLED[key], channel_title=escape(named), **values)
-    return i18n.t(key, channel=escape(channel), **values)
-
-
 async def channel_title(bot: Bot, channel: str) -> str | None:
     """The channel's title as Telegram knows it (None when the bot cannot see it)."""
     try:
@@ -65,14 +44,6 @@ async def channel_title(bot: Bot, channel: str) -> str | None:
     except TelegramAPIError:
         return None
     return chat.title
-
-
-def explain_reason(channel: str, reason: str, i18n: Translator, title: str | None = None) -> str:
-    """The admin-facing text for a refused post, in the reader's language."""
-    if reason == "not_found":  # no such channel: named by the setting
-        return i18n.t("tips.not_found", channel=escape(channel))
-    key = "tips.not_admin" if reason == "not_admin" else "tips.failed"
-    return channel_text(i18n, key, channel, title)
 
 
 async def tip(message: Message, tips: TipsService, content: Content, i18n: Translator) -> None:

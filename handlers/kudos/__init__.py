@@ -1,16 +1,15 @@
 """Kudos: given in the team chat (``group``), offered under a plain thank-you there
 (``thanks``) or guided in private (``private``), the giver's undo and quality fix
-(``actions``), /top and /mykudos (``boards``), /tags (``tags``). The notifier renders what the
-ledger sends about kudos."""
+(``actions``), /top and /mykudos (``boards``), /tags (``tags``). What the ledger sends about
+kudos is rendered by ``bot.telegram.notifier``."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
 from handlers.kudos import actions, boards, group, private, tags, thanks
-from handlers.kudos.notifier import KudosNotifier, full_name, member_name
 
-__all__ = ["KudosNotifier", "full_name", "member_name", "setup"]
+__all__ = ["setup"]
 
 
 def setup() -> Router:

@@ -12,9 +12,10 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.i18n import Translator
 from bot.services.kudos import KudosService
 from bot.services.teams import TeamsService
+from bot.telegram.notifier import KudosNotifier
+from bot.telegram.render import full_name
 from handlers.callbacks import KudosFix, KudosFixBack, KudosRequality, KudosRequalityPage, KudosUndo
 from handlers.keyboards import kudos_actions, kudos_requality
-from handlers.kudos.notifier import KudosNotifier, full_name
 from handlers.kudos.shared import in_order
 
 

@@ -12,10 +12,10 @@ from bot.i18n import Translator
 from bot.services.errors import DomainError
 from bot.services.kudos import Board, KudosService, Period, match_quality
 from bot.services.teams import PortraitQuality, Team, TeamsService
+from bot.telegram.render import full_name, member_name
 from handlers.callbacks import MinePage
 from handlers.filters import PrivateChat, TeamHere
 from handlers.keyboards import mine_pages
-from handlers.kudos.notifier import full_name, member_name
 
 PERIOD_WORDS = {
     "week": Period.WEEK,

@@ -17,10 +17,11 @@ from bot.services.errors import DomainError
 from bot.services.kudos import KudosService, match_quality
 from bot.services.tags import close_qualities, tag_for
 from bot.services.teams import PortraitQuality, Team, TeamsService
+from bot.telegram.notifier import KudosNotifier
+from bot.telegram.render import member_name
 from handlers.callbacks import KudosDraftCancel, KudosPage, KudosQuality
 from handlers.filters import GroupChat, TeamHere
 from handlers.keyboards import kudos_qualities
-from handlers.kudos.notifier import KudosNotifier, member_name
 from handlers.kudos.shared import (
     offer_order,
     parse_kudos,

@@ -16,10 +16,11 @@ from bot.i18n import Translator
 from bot.services.errors import DomainError
 from bot.services.kudos import KudosService
 from bot.services.teams import Member, Team, TeamsService, match_members
+from bot.telegram.notifier import KudosNotifier
+from bot.telegram.render import member_name
 from handlers.callbacks import KudosConfirm, KudosPage, KudosQuality, KudosReceiver
 from handlers.filters import PrivateChat, TeamHere, TextInput
 from handlers.keyboards import kudos_confirm, kudos_qualities, kudos_receivers
-from handlers.kudos.notifier import KudosNotifier, member_name
 from handlers.kudos.shared import offer_order, record_and_announce, show_quality_page
 from handlers.states import GiveKudos
 

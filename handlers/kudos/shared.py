@@ -12,8 +12,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from bot.i18n import Translator
 from bot.services.kudos import Given, KudosService
 from bot.services.teams import PortraitQuality, Team
+from bot.telegram.notifier import KudosNotifier
+from bot.telegram.render import member_name
 from handlers.keyboards import join_team, kudos_actions, kudos_qualities
-from handlers.kudos.notifier import KudosNotifier, member_name
 
 USERNAME = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 TAG = re.compile(r"(?<![\w#])#([\w-]{3,40})")

@@ -14,9 +14,9 @@ from bot.services.errors import DomainError
 from bot.services.kudos import KudosService
 from bot.services.tags import tag_for
 from bot.services.teams import PortraitQuality, Team, TeamsService
+from bot.telegram.notifier import KudosNotifier
+from bot.telegram.render import within
 from handlers.filters import TeamHere
-from handlers.kudos.notifier import KudosNotifier
-from handlers.render import within
 
 
 def tags_text(team: Team, qualities: list[PortraitQuality], i18n: Translator) -> str:

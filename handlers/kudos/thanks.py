@@ -20,11 +20,12 @@ from bot.i18n import Translations
 from bot.services.errors import DomainError
 from bot.services.kudos import KudosService, thanks_reason
 from bot.services.teams import TeamsService
+from bot.telegram.notifier import KudosNotifier
+from bot.telegram.render import member_name
 from content import LOCALES
 from handlers.filters import GroupChat
 from handlers.keyboards import kudos_qualities
 from handlers.kudos.group import save_draft
-from handlers.kudos.notifier import KudosNotifier, member_name
 from handlers.kudos.shared import offer_order
 
 #: quality buttons on the prompt (the team's most used); the rest are a «More…» away

@@ -25,7 +25,7 @@ from bot.services.reviews import (
 )
 from bot.services.teams import TeamsService
 from bot.services.users import UsersService
-from handlers.render import within
+from bot.telegram.render import within
 from handlers.reviews import keyboards
 from handlers.reviews.render import short, summary, week_label
 

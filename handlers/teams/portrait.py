@@ -19,6 +19,7 @@ from bot.services.tags import tag_for
 from bot.services.teams import PortraitQuality, Team, TeamsService
 from bot.services.users import UsersService
 from bot.telegram.leads import LeadChecker
+from bot.telegram.render import within
 from content import Content
 from handlers.callbacks import (
     PortraitAdd,
@@ -34,7 +35,6 @@ from handlers.keyboards import (
     portrait_section_back,
     portrait_sections,
 )
-from handlers.render import within
 from handlers.states import AddSkill
 from handlers.teams.shared import Question, ask_in_private, portrait_text
 

@@ -20,8 +20,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.clock import SystemClock
 from bot.services.deliveries import Ledger
 from bot.telegram.drainer import Drainer
+from bot.telegram.kinds import KIND_TEXT, PlainText
 from bot.telegram.sender import Limits, PacedSender
-from handlers.deliveries import KIND_TEXT, PlainText
 from storage.database import Database
 
 TOKEN = "42:TEST-token_abcdefghijklmnopqrstuvwxyz012"

@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.services.deliveries import Ledger
-from handlers.deliveries import KIND_TEXT
+from bot.telegram.kinds import KIND_TEXT
 from storage.database import Database
 from storage.repo import deliveries as repo
 from storage.schema import deliveries

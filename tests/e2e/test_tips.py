@@ -9,8 +9,8 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
+from bot.telegram.render import tip_card
 from content import load_content
-from handlers.render import tip_card
 from tests.e2e.conftest import UNPACED, SettableClock, Starter
 from tests.fakebot import FakeTelegram, FakeUser
 

@@ -14,9 +14,9 @@ import pytest
 import content as content_pkg
 from bot.__main__ import main
 from bot.i18n import Translations
+from bot.telegram.render import tip_card
 from content import CONTENT_DIR, Content, ContentError, load_content
 from content.models import CREDIT_KEYS
-from handlers.render import tip_card
 
 PROJECT = Path(__file__).resolve().parents[2]
 TELEGRAM_MESSAGE_LIMIT = 4096

@@ -1155,7 +1155,7 @@ async def test_an_edit_of_a_message_still_being_sent_waits_for_it(
     db: Database,
     clock: FakeClock,
 ) -> None:
-    from handlers.deliveries import KudosEdit
+    from bot.telegram.kinds import KudosEdit
 
     await users.started(BORIS)
     given = await kudos.give(team, ANNA.id, [BORIS.id], "empathy", "выручил с клиентом")

@@ -18,8 +18,8 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.services.deliveries import Ledger, RetryPolicy
 from bot.telegram.drainer import Drainer
+from bot.telegram.kinds import KIND_TEXT, PlainText
 from bot.telegram.sender import Limits, PacedSender
-from handlers.deliveries import KIND_TEXT, PlainText
 from storage.database import Database
 from storage.repo import deliveries as repo
 from tests.fakebot import FakeTelegram

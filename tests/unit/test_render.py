@@ -1,4 +1,4 @@
-"""handlers.render.within and names_within: texts built from user data never exceed
+"""bot.telegram.render.within and names_within: texts built from user data never exceed
 Telegram's limit, keep their first line, name what they left out, and are never cut inside
 an HTML tag or entity."""
 
@@ -10,7 +10,7 @@ from html import escape
 
 import pytest
 
-from handlers.render import TEXT_LIMIT, names_within, units, within
+from bot.telegram.render import TEXT_LIMIT, names_within, units, within
 
 
 def more(n: int) -> str:

@@ -1,4 +1,5 @@
-"""Rendering: content and user data into Telegram HTML (every value escaped)."""
+"""Rendering: content and user data into Telegram HTML (every value escaped), bounded to
+Telegram's limits; shared by the handlers and the ledger's delivery kinds."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from html import escape
 
 from bot.i18n import Translator
+from bot.services.teams import Member
 from content import Content, Tip
 from content.models import CREDIT_KEYS
 
@@ -90,3 +92,52 @@ def _cut(text: str, limit: int) -> str:
 def names_within(names: list[str], more: Callable[[int], str], limit: int) -> str:
     """A comma-separated list of names that fits ``limit`` units («А, Б, …и ещё 3»)."""
     return within(names, more, limit, sep=", ")
+
+
+def full_name(first: str | None, last: str | None, i18n: Translator) -> str:
+    if not first:
+        return escape(i18n.t("kudos.someone"))
+    return escape(f"{first} {last}" if last else first)
+
+
+def member_name(member: Member | None, i18n: Translator) -> str:
+    return (
+        full_name(member.first_name, member.last_name, i18n)
+        if member
+        else escape(i18n.t("kudos.someone"))
+    )
+
+
+def message_link(chat_id: int | None, message_id: int | None) -> str | None:
+    """https://t.me/c/... links exist for supergroups and channels (ids -100...)."""
+    if chat_id is None or message_id is None or not str(chat_id).startswith("-100"):
+        return None
+    return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
+
+
+#: each text about the channel, and its variant naming the channel by its title
+TITLED = {
+    "tips.preview": "tips.preview_titled",
+    "tips.posted": "tips.posted_titled",
+    "tips.queued": "tips.queued_titled",
+    "tips.not_admin": "tips.not_admin_titled",
+    "tips.failed": "tips.failed_titled",
+}
+
+
+def channel_text(
+    i18n: Translator, key: str, channel: str, named: str | None, **values: object
+) -> str:
+    """A text about the channel, naming it by its title when known (``key`` + ``_titled``),
+    else by the TIPS_CHANNEL value."""
+    if named:
+        return i18n.t(TITLED[key], channel_title=escape(named), **values)
+    return i18n.t(key, channel=escape(channel), **values)
+
+
+def explain_reason(channel: str, reason: str, i18n: Translator, title: str | None = None) -> str:
+    """The admin-facing text for a refused post, in the reader's language."""
+    if reason == "not_found":  # no such channel: named by the setting
+        return i18n.t("tips.not_found", channel=escape(channel))
+    key = "tips.not_admin" if reason == "not_admin" else "tips.failed"
+    return channel_text(i18n, key, channel, title)

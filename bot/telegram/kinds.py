@@ -2,17 +2,19 @@
 
 Rows are rendered when they are sent, from the current state of the database, in the
 reader's language (a team chat in the team's, a person in theirs); every text built from
-user data is bounded to Telegram's limits by construction (``handlers.render.within``).
+user data is bounded to Telegram's limits by construction (``bot.telegram.render.within``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from typing import Any
 
 from aiogram.methods import DeleteMessage, EditMessageText, SendMessage
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translations, Translator
@@ -28,15 +30,24 @@ from bot.services.recognition import (
 from bot.services.teams import Team, TeamsService
 from bot.services.tips import KIND_ALERT, KIND_TIP, TipsService
 from bot.services.users import UsersService
+from bot.telegram.notifier import KudosNotifier
+from bot.telegram.render import (
+    TEXT_LIMIT,
+    explain_reason,
+    full_name,
+    member_name,
+    names_within,
+    tip_card,
+    within,
+)
 from content import Content
-from handlers.keyboards import tip_rating
-from handlers.kudos import KudosNotifier, full_name, member_name
-from handlers.render import TEXT_LIMIT, names_within, tip_card, within
-from handlers.tips import explain_reason
 
 log = logging.getLogger(__name__)
 
 NAMES_LIMIT = 1500
+#: the readers' rating buttons under a posted tip (useful, not for me, reader's language);
+#: the keyboard and its CallbackData belong to handlers/, so the composition root passes it in
+TipButtons = Callable[[int, int, Translator], InlineKeyboardMarkup]
 #: a target in these states may still get its message id
 WAITING = ("pending", "claimed")
 
@@ -161,17 +172,20 @@ class KudosEdit(BaseKind):
 class TipPost(BaseKind):
     """A scheduled (or ``/tip_now``) tip in the channel; recorded as posted once it is."""
 
-    def __init__(self, tips: TipsService, content: Content, i18n: Translator) -> None:
+    def __init__(
+        self, tips: TipsService, content: Content, i18n: Translator, buttons: TipButtons
+    ) -> None:
         self._tips = tips
         self._content = content
         self._i18n = i18n
+        self._buttons = buttons
 
     async def render(self, row: Any) -> SendMessage | None:
         tip = self._tips.get(str(row.payload["tip"]))
         return SendMessage(
             chat_id=_chat(row.payload["channel"]),
             text=tip_card(tip, self._content, self._i18n),
-            reply_markup=tip_rating(0, 0, self._i18n),
+            reply_markup=self._buttons(0, 0, self._i18n),
         )
 
     async def on_sent(
@@ -317,6 +331,7 @@ def delivery_kinds(
     tips: TipsService,
     recognition: RecognitionService,
     notifier: KudosNotifier,
+    tip_buttons: TipButtons,
 ) -> dict[str, DeliveryKind]:
     events = TeamEvent(teams, kudos, recognition, notifier)
     return {
@@ -325,7 +340,7 @@ def delivery_kinds(
         KIND_ANNOUNCE: KudosAnnounce(kudos, teams, notifier),
         KIND_EDIT: KudosEdit(kudos, teams, notifier, ledger),
         KIND_PROMPT: PromptExpiry(),
-        KIND_TIP: TipPost(tips, content, translations.get(translations.default)),
+        KIND_TIP: TipPost(tips, content, translations.get(translations.default), tip_buttons),
         KIND_ALERT: AdminAlert(notifier),
         KIND_MONTH: events,
         KIND_MONTH_DM: events,

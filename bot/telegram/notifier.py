@@ -8,39 +8,25 @@ from html import escape
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translations, Translator
 from bot.services.deliveries import Ledger
 from bot.services.kudos import KIND_DM, Kudos, KudosService
 from bot.services.teams import Member, Team, TeamsService
 from bot.services.users import UsersService
-from handlers.keyboards import link_button
-from handlers.render import TEXT_LIMIT, names_within, units, within
+from bot.telegram.render import (
+    TEXT_LIMIT,
+    member_name,
+    message_link,
+    names_within,
+    units,
+    within,
+)
 
 #: a backlog at /start shows the latest few; the rest are one tap away in /mykudos
 BACKLOG_SHOWN = 10
 NAMES_LIMIT = 1500
-
-
-def full_name(first: str | None, last: str | None, i18n: Translator) -> str:
-    if not first:
-        return escape(i18n.t("kudos.someone"))
-    return escape(f"{first} {last}" if last else first)
-
-
-def member_name(member: Member | None, i18n: Translator) -> str:
-    return (
-        full_name(member.first_name, member.last_name, i18n)
-        if member
-        else escape(i18n.t("kudos.someone"))
-    )
-
-
-def message_link(chat_id: int | None, message_id: int | None) -> str | None:
-    """https://t.me/c/... links exist for supergroups and channels (ids -100...)."""
-    if chat_id is None or message_id is None or not str(chat_id).startswith("-100"):
-        return None
-    return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
 
 
 class KudosNotifier:
@@ -120,7 +106,7 @@ class KudosNotifier:
             team=escape(team.title),
         )
         link = message_link(item.chat_id, item.message_id)
-        return text, (link_button(i18n.t("kudos.dm_link"), link) if link else None)
+        return text, (_link(i18n.t("kudos.dm_link"), link) if link else None)
 
     async def deliver_pending(self, user_id: int, i18n: Translator) -> None:
         """Show a user who has just started the bot the thanks they missed: the latest that
@@ -160,3 +146,10 @@ class KudosNotifier:
         )
         sent = await self._bot.send_message(user_id, text)
         await self._ledger.shown([r.id for r in rows], sent.chat.id, sent.message_id)
+
+
+def _link(text: str, url: str) -> InlineKeyboardMarkup:
+    """One URL button (no callback: nothing for a router to answer)."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=text, url=url)
+    return builder.as_markup()
