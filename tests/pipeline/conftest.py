@@ -51,7 +51,7 @@ async def pipe(
     pipeline_template: Path, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[Pipeline]:
     shutil.copyfile(pipeline_template, tmp_path / "t.db")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         bot_token=TOKEN,
         database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db",

@@ -301,7 +301,7 @@ class World:
         html = shown.html
         text = shown.text
         if isinstance(method, EditMessageText):
-            html = method.text
+            html = method.text or ""
             text = format_text(html, _value(bot, method.parse_mode, "parse_mode"), None).text
         if text == shown.text and markup == shown.markup:
             raise _Refused(
@@ -335,6 +335,7 @@ class World:
                 can_post_stories=False,
                 can_edit_stories=False,
                 can_delete_stories=False,
+                can_send_welcome_messages=False,
                 can_pin_messages=True,
             )
         if status == "member":

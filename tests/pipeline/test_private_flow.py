@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.e2e.texts import ru
 from tests.pipeline.harness import Shown
-from tests.pipeline.squad import Squad, card, dm
+from tests.pipeline.squad import Squad, dm
 
 SEND, CANCEL = ru.t("kudos.send"), ru.t("kudos.cancel")
 PATIENCE = ru.quality("patience")
