@@ -62,6 +62,8 @@ async def pipe(
     # the one Bot of the application (handlers, notifier, drainer) now talks to the recording
     # session: no HTTP, and no pacing (the paced sender is a middleware of the old session)
     app.bot.session = session
+    # started as on_startup starts it (its commit loop records what drain() sends); the
+    # scheduler, the command menus and the start-up catch-up are not started
     app.drainer.start()
     try:
         yield Pipeline(app, session, clock)

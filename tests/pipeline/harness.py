@@ -51,7 +51,7 @@ from aiogram.types import (
 
 from bot.app import Application
 from tests.clock import FakeClock
-from tests.fakebot.formatting import format_text
+from tests.fakebot.formatting import format_text, utf16_len
 from tests.fakebot.world import _COMMAND_RE, _MENTION_RE
 
 BOT_USERNAME = "spasibot_bot"
@@ -346,7 +346,11 @@ class World:
 def _entities(text: str) -> list[MessageEntity] | None:
     """The entities a Telegram client marks in a typed text (commands, @mentions)."""
     found = [
-        MessageEntity(type=kind, offset=match.start(), length=len(match.group(0)))
+        MessageEntity(
+            type=kind,
+            offset=utf16_len(text[: match.start()]),
+            length=utf16_len(match.group(0)),
+        )
         for regex, kind in ((_COMMAND_RE, "bot_command"), (_MENTION_RE, "mention"))
         for match in regex.finditer(text)
     ]
@@ -505,5 +509,8 @@ class Pipeline:
         return self.sent_since(before, person_or_chat.id)
 
     async def drain(self) -> None:
-        """Send what the ledger holds due now (the receivers' DMs, announcements ...)."""
+        """Send what the ledger holds due now (the receivers' DMs, announcements ...) and
+        record the outcomes, through the application's own drainer. The drainer also runs in
+        the background as in production, so a row may go out before this is called: assert
+        ledger sends after ``drain()``, never that they have not happened yet."""
         await self.app.drainer.drain(timeout=10)

@@ -197,6 +197,7 @@ async def test_a_group_hears_the_teams_language_whoever_writes(squad: Squad) -> 
     assert ru.t("settings.yes") in panel.text
     answer = await s.pipe.press(kate, panel, "➕")
     assert answer.text == en.t("settings.saved")
+    assert ru.t("settings.budget", n=6) in s.pipe.current(panel).labels()  # the team's language
 
 
 async def test_with_announcements_off_the_group_hears_nothing(squad: Squad) -> None:
