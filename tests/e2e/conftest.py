@@ -6,7 +6,6 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +25,6 @@ UNPACED = {
     "rate_per_chat_burst": 100,
     "rate_group_per_minute": 1000,
 }
-
-
-class SettableClock:
-    """An aware-UTC clock the test moves by hand."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self._now = now or datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, moment: datetime) -> None:
-        self._now = moment.astimezone(UTC)
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
 
 
 @dataclass

@@ -20,7 +20,8 @@ from bot.services.kudos import KudosService, Period
 from bot.services.teams import Team, TeamsService
 from handlers.callbacks import KudosUndo
 from storage.repo import teams as teams_repo
-from tests.e2e.conftest import TOKEN, Running, SettableClock, Starter, eventually
+from tests.clock import FakeClock
+from tests.e2e.conftest import TOKEN, Running, Starter, eventually
 from tests.e2e.texts import Texts, en, ru
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
@@ -197,7 +198,7 @@ async def form_team(
 class Squad:
     tg: FakeTelegram
     running: Running
-    clock: SettableClock
+    clock: FakeClock
     group: FakeChat
     greeting: Message
     lead: FakeUser
@@ -251,7 +252,7 @@ class Squad:
 
 
 async def make_squad(tg: FakeTelegram, start_bot: Starter, **settings: Any) -> Squad:
-    clock = SettableClock(WEDNESDAY_NOON)
+    clock = FakeClock(WEDNESDAY_NOON)
     running = await start_bot(clock=clock, **settings)
     lead = tg.user("Лена", username="lena_lead", language_code="ru")
     anna = tg.user("Анна", username="anna_k", language_code="ru")

@@ -21,7 +21,8 @@ from bot.i18n import Translator
 from bot.services.kudos import KudosService, Period, match_quality
 from bot.services.teams import PortraitQuality, Team, TeamsService
 from handlers.kudos.shared import TAG
-from tests.e2e.conftest import TOKEN, Running, SettableClock, Starter
+from tests.clock import FakeClock
+from tests.e2e.conftest import TOKEN, Running, Starter
 from tests.e2e.test_teams import join_by_button, team_with_group
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
@@ -83,7 +84,7 @@ def exists(tg: FakeTelegram, chat: FakeChat, message: Message) -> bool:
 class Crew:
     tg: FakeTelegram
     running: Running
-    clock: SettableClock
+    clock: FakeClock
     group: FakeChat
     lena: FakeUser  # the lead
     anna: FakeUser
@@ -132,7 +133,7 @@ class Crew:
 
 
 async def make_crew(tg: FakeTelegram, start_bot: Starter, **settings: object) -> Crew:
-    clock = SettableClock(WEDNESDAY_NOON)
+    clock = FakeClock(WEDNESDAY_NOON)
     running = await start_bot(clock=clock, fake=tg, **settings)
     lena = tg.user("Лена", username="lena_lead", language_code="ru")
     anna = tg.user("Анна", last_name="Кузнецова", username="anna_k", language_code="ru")

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from bot.services.teams import Team, TeamsService
 from handlers.callbacks import TimezoneChoice
-from tests.e2e.conftest import Running, SettableClock, Starter
+from tests.clock import FakeClock
+from tests.e2e.conftest import Running, Starter
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -104,7 +105,7 @@ async def ask_zone(tg: FakeTelegram, lead: FakeUser, group: FakeChat) -> Message
 async def test_time_zone_by_city_by_iana_name_or_by_button(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    running = await start_bot(clock=SettableClock(NOON))
+    running = await start_bot(clock=FakeClock(NOON))
     lead = tg.user("Олег", language_code="ru")
     await started(tg, lead)
     group, team = await team_of(tg, running, lead)
@@ -157,7 +158,7 @@ async def test_time_zone_by_city_by_iana_name_or_by_button(
 
 
 async def test_a_zone_button_checks_the_lead_again(tg: FakeTelegram, start_bot: Starter) -> None:
-    running = await start_bot(clock=SettableClock(NOON))
+    running = await start_bot(clock=FakeClock(NOON))
     owner = tg.user("Олег", language_code="ru")
     deputy = tg.user("Дина", username="dina_d", language_code="ru")
     for user in (owner, deputy):
@@ -191,7 +192,7 @@ async def test_a_zone_button_checks_the_lead_again(tg: FakeTelegram, start_bot: 
 async def test_an_english_lead_gets_english_zone_buttons(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    running = await start_bot(clock=SettableClock(NOON))
+    running = await start_bot(clock=FakeClock(NOON))
     lead = tg.user("Olga", language_code="en")
     await started(tg, lead)
     group, team = await team_of(tg, running, lead)
@@ -216,7 +217,7 @@ async def export_team(
 ) -> tuple[FakeUser, FakeChat, list[FakeUser]]:
     """A team whose lead Лена (@lena_lead) has Анна Петрова (@anna_k), Тимур (no username)
     and a second Анна (@anna_m); three kudos this month, one in October."""
-    clock = SettableClock(NOON)
+    clock = FakeClock(NOON)
     await start_bot(clock=clock)
     lead = tg.user("Лена", username="lena_lead", language_code="ru")
     anna = tg.user("Анна", username="anna_k", language_code="ru", last_name="Петрова")

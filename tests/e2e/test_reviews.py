@@ -18,7 +18,8 @@ from bot.services.errors import NotFound
 from bot.services.reviews import ReviewsService
 from handlers.reviews.callbacks import Feedback, FeedbackAct, ReviewRate
 from handlers.reviews.render import week_label
-from tests.e2e.conftest import Running, SettableClock, Starter, eventually
+from tests.clock import FakeClock
+from tests.e2e.conftest import Running, Starter, eventually
 from tests.e2e.test_teams import labels, started, team_with_group
 from tests.e2e.texts import ru
 from tests.fakebot import FakeTelegram, FakeUser
@@ -58,7 +59,7 @@ async def no_more(tg: FakeTelegram, user: FakeUser, seconds: float = 0.6) -> Non
     assert len(from_bot(tg, user)) == before
 
 
-async def crew(tg: FakeTelegram, start_bot: Starter, clock: SettableClock, **settings: Any):
+async def crew(tg: FakeTelegram, start_bot: Starter, clock: FakeClock, **settings: Any):
     """A team (Moscow, Friday 16:00 by default) with its lead and two agents who started
     the bot and joined; the schedules computed on Thursday."""
     running = await start_bot(clock=clock, **settings)
@@ -112,7 +113,7 @@ def now(tg: FakeTelegram, message: Message) -> Message:
 async def test_the_reminder_comes_once_at_the_teams_time_with_three_buttons(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(3, 12))
+    clock = FakeClock(msk(3, 12))
     running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
     clock.set(msk(4, 15, 59))
     await tick(running)
@@ -136,7 +137,7 @@ async def test_the_reminder_comes_once_at_the_teams_time_with_three_buttons(
 async def test_a_whole_review_in_four_steps_then_history(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(4, 16, 5))
+    clock = FakeClock(msk(4, 16, 5))
     running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
     anna.send("/review")
     step1 = await tg.next_bot_message(anna.private)
@@ -189,7 +190,7 @@ async def test_a_whole_review_in_four_steps_then_history(
 async def test_a_restart_in_the_middle_resumes_where_the_user_stopped(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(4, 16, 5))
+    clock = FakeClock(msk(4, 16, 5))
     running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
     anna.send("/review")
     await tg.next_bot_message(anna.private)
@@ -209,7 +210,7 @@ async def test_a_restart_in_the_middle_resumes_where_the_user_stopped(
 async def test_forwarded_thanks_and_received_kudos_become_evidence_with_one_tap(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(2, 11))
+    clock = FakeClock(msk(2, 11))
     running, _, anna, boris, _, team = await crew(tg, start_bot, clock)
     client = tg.user("Клиент")
     anna.forward("Спасибо огромное, Анна, вы очень помогли!", client)
@@ -238,7 +239,7 @@ async def test_forwarded_thanks_and_received_kudos_become_evidence_with_one_tap(
 
 
 async def test_later_skip_and_the_follow_up(tg: FakeTelegram, start_bot: Starter) -> None:
-    clock = SettableClock(msk(3, 12))
+    clock = FakeClock(msk(3, 12))
     running, _, anna, boris, _, _ = await crew(tg, start_bot, clock)
     clock.set(msk(4, 16, 0))
     await tick(running)
@@ -268,7 +269,7 @@ async def test_later_skip_and_the_follow_up(tg: FakeTelegram, start_bot: Starter
 async def test_a_reminder_missed_while_down_is_sent_within_the_grace_window_only(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(3, 12))
+    clock = FakeClock(msk(3, 12))
     running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
     await running.stop()
     clock.set(msk(4, 19))  # 3 hours late: sent once at start-up
@@ -287,7 +288,7 @@ async def test_a_reminder_missed_while_down_is_sent_within_the_grace_window_only
 async def test_a_user_who_blocked_the_bot_is_not_retried(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(3, 12))
+    clock = FakeClock(msk(3, 12))
     running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
     anna.block_bot()
     clock.set(msk(4, 16, 0))
@@ -311,7 +312,7 @@ async def test_a_user_who_blocked_the_bot_is_not_retried(
 async def test_feedback_from_a_colleague_reaches_the_author_and_nobody_else_can_answer(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(4, 16, 5))
+    clock = FakeClock(msk(4, 16, 5))
     running, lead, anna, boris, _, _ = await crew(tg, start_bot, clock)
     service = reviews_of(running)
     review, _ = await service.open(anna.id)
@@ -375,7 +376,7 @@ async def test_feedback_from_a_colleague_reaches_the_author_and_nobody_else_can_
 async def test_a_member_sets_their_own_schedule_and_bad_input_is_explained(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(2, 11))
+    clock = FakeClock(msk(2, 11))
     running, _, anna, _, _, _ = await crew(tg, start_bot, clock)
     anna.send("/settings")
     panel = await tg.next_bot_message(anna.private)
@@ -459,7 +460,7 @@ async def test_someone_in_no_team_is_told_how_to_join(tg: FakeTelegram, start_bo
 async def test_a_lead_sets_the_teams_day_time_and_a_holiday(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(2, 11))
+    clock = FakeClock(msk(2, 11))
     running, lead, anna, boris, _group, _ = await crew(tg, start_bot, clock)
     lead.send("/settings")
     team_panel = await tg.next_bot_message(lead.private)
@@ -518,7 +519,7 @@ async def submit(
 async def test_the_lead_gets_a_monday_digest_with_only_what_was_shared(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(4, 17))
+    clock = FakeClock(msk(4, 17))
     running, lead, anna, boris, _, team = await crew(tg, start_bot, clock)
     service = reviews_of(running)
     await submit(service, anna, "Анна: 42 заявки, <без секретов>", 4, share=True)
@@ -553,7 +554,7 @@ async def test_the_lead_gets_a_monday_digest_with_only_what_was_shared(
 async def test_progress_sends_two_charts_and_reads_them(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(4, 17))
+    clock = FakeClock(msk(4, 17))
     running, _, anna, boris, _, team = await crew(tg, start_bot, clock)
     anna.send("/progress")
     assert (await tg.next_bot_message(anna.private)).text == ru("review.progress_none")
@@ -582,7 +583,7 @@ async def test_progress_sends_two_charts_and_reads_them(
 async def test_the_first_review_asks_the_time_zone_once(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(msk(4, 17))
+    clock = FakeClock(msk(4, 17))
     running = await start_bot(clock=clock)
     lead = tg.user("Олег", language_code="ru")
     anna = tg.user("Анна", language_code="ru")
@@ -614,7 +615,7 @@ async def test_reminders_follow_daylight_saving_changes_both_ways(
     winter time; the reminder follows the local time across both changes."""
     berlin = ZoneInfo("Europe/Berlin")
     utc = ZoneInfo("UTC")
-    clock = SettableClock(datetime(2026, 10, 20, 12, tzinfo=berlin))
+    clock = FakeClock(datetime(2026, 10, 20, 12, tzinfo=berlin))
     running, _, anna, _, _, team = await crew(tg, start_bot, clock)
     teams = running.app.dp["teams"]
     await teams.set_timezone(team, "Europe/Berlin")

@@ -14,7 +14,8 @@ import pytest
 from aiogram.types import Message
 
 from bot.jobs import run_team_events
-from tests.e2e.conftest import Running, SettableClock, Starter, eventually
+from tests.clock import FakeClock
+from tests.e2e.conftest import Running, Starter, eventually
 from tests.e2e.procs import fake_telegram
 from tests.e2e.texts import ru
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
@@ -108,7 +109,7 @@ async def form_team(
 class Squad:
     tg: FakeTelegram
     running: Running
-    clock: SettableClock
+    clock: FakeClock
     group: FakeChat
     lead: FakeUser
     anna: FakeUser
@@ -141,7 +142,7 @@ class Squad:
         return text(await self.tg.next_bot_message(user.private))
 
 
-async def make_squad(tg: FakeTelegram, start_bot: Starter, clock: SettableClock) -> Squad:
+async def make_squad(tg: FakeTelegram, start_bot: Starter, clock: FakeClock) -> Squad:
     running = await start_bot(clock=clock)
     lead = tg.user("Лена", username="lena_lead", language_code="ru")
     anna = tg.user("Анна", username="anna_k", language_code="ru")
@@ -160,7 +161,7 @@ async def make_squad(tg: FakeTelegram, start_bot: Starter, clock: SettableClock)
 async def test_employee_of_the_month_once_at_ten_on_the_first(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(at(2026, 10, 15, 12, 0))  # a Thursday
+    clock = FakeClock(at(2026, 10, 15, 12, 0))  # a Thursday
     s = await make_squad(tg, start_bot, clock)
     await s.thank(s.boris, s.anna, "за октябрьский релиз", "#терпение")
     await s.thank(s.vera, s.anna, "за спокойствие", "#терпение")
@@ -211,7 +212,7 @@ async def test_employee_of_the_month_once_at_ten_on_the_first(
 async def test_employee_of_the_month_missed_at_ten_is_caught_up_at_start(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(at(2026, 10, 15, 12, 0))
+    clock = FakeClock(at(2026, 10, 15, 12, 0))
     s = await make_squad(tg, start_bot, clock)
     await s.thank(s.boris, s.vera, "за ночные смены")
     await s.running.stop()  # the bot is down over 1 November 10:00
@@ -233,7 +234,7 @@ async def test_employee_of_the_month_missed_at_ten_is_caught_up_at_start(
 async def test_birthday_greeting_once_a_year_where_greetings_are_on(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(at(2026, 11, 24, 9, 0))  # a Tuesday
+    clock = FakeClock(at(2026, 11, 24, 9, 0))  # a Tuesday
     s = await make_squad(tg, start_bot, clock)
     # a second team, with birthday greetings switched off by its lead
     night = await form_team(tg, "Ночная смена", s.lead, [s.anna, s.boris])
@@ -288,7 +289,7 @@ async def test_birthday_greeting_once_a_year_where_greetings_are_on(
 
 
 async def test_weekly_digest_on_monday_once_a_week(tg: FakeTelegram, start_bot: Starter) -> None:
-    clock = SettableClock(at(2026, 11, 10, 12, 0))  # the week before last
+    clock = FakeClock(at(2026, 11, 10, 12, 0))  # the week before last
     s = await make_squad(tg, start_bot, clock)
     # everyone joined the week before last: a first thanks later names no newcomer
     await s.thank(s.boris, s.anna, "за старый отчёт")
@@ -361,7 +362,7 @@ async def fire_through_scheduler(running: Running) -> None:
 
 
 async def test_team_events_fire_through_apscheduler(tg: FakeTelegram, start_bot: Starter) -> None:
-    clock = SettableClock(at(2026, 11, 24, 10, 30))  # a Tuesday
+    clock = FakeClock(at(2026, 11, 24, 10, 30))  # a Tuesday
     s = await make_squad(tg, start_bot, clock)
     assert (await s.private(s.anna, "/birthday 24.11")) == birthday_set("24.11")
 

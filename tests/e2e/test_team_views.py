@@ -15,7 +15,8 @@ from bot.jobs import run_team_events
 from bot.services.kudos import KudosService, Period
 from bot.services.tags import tag_for
 from bot.services.teams import Team
-from tests.e2e.conftest import Running, SettableClock, Starter
+from tests.clock import FakeClock
+from tests.e2e.conftest import Running, Starter
 from tests.e2e.test_forged import ru
 from tests.e2e.test_team_edges import lead_and_agent
 from tests.e2e.test_teams import labels, message_in, started, team_with_group, teams_of
@@ -245,7 +246,7 @@ def in_novosibirsk(day: int, hour: int, minute: int) -> datetime:
 async def test_the_digest_names_as_newcomers_only_those_who_joined_that_week(
     tg: FakeTelegram, start_bot: Starter
 ) -> None:
-    clock = SettableClock(in_novosibirsk(18, 12, 0))  # a Wednesday, the week before
+    clock = FakeClock(in_novosibirsk(18, 12, 0))  # a Wednesday, the week before
     running, texts, lead, agent, group, team, greeting = await lead_and_agent(
         tg, start_bot, clock=clock
     )

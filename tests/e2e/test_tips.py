@@ -11,7 +11,8 @@ from aiogram.types import Message
 
 from bot.telegram.render import tip_card
 from content import load_content
-from tests.e2e.conftest import UNPACED, SettableClock, Starter
+from tests.clock import FakeClock
+from tests.e2e.conftest import UNPACED, Starter
 from tests.fakebot import FakeTelegram, FakeUser
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -223,7 +224,7 @@ async def test_scheduled_post_catches_up_once_and_alerts_admins_on_failure(
     await started_before_bot(tg, admin)
     channel = tg.channel("Советы", username="support_tips", bot_is_admin=True)
     # Monday 23 Nov 2026, 10:20 in Moscow: the 10:00 slot was missed while the bot was down
-    clock = SettableClock(datetime(2026, 11, 23, 10, 20, tzinfo=MSK).astimezone(UTC))
+    clock = FakeClock(datetime(2026, 11, 23, 10, 20, tzinfo=MSK).astimezone(UTC))
     settings = {"admin_ids": frozenset({admin.id}), "tips_channel": "@support_tips", "clock": clock}
 
     first = await start_bot(**settings)

@@ -1,37 +1,27 @@
-"""Clocks used by the fake server for flood control, callback-query expiry and poll closing."""
+"""Clocks used by the fake server for flood control, callback-query expiry and poll closing.
+
+The fake reads seconds from ``monotonic()``. Tests move it with the one fake clock of every
+layer, ``tests.clock.FakeClock`` (re-exported here); the default is the real monotonic clock.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Protocol
 
+from tests.clock import FakeClock
+
+__all__ = ["Clock", "FakeClock", "RealClock"]
+
 
 class Clock(Protocol):
-    """Anything with ``now()`` returning seconds as a float (monotonic, arbitrary origin)."""
+    """Anything with ``monotonic()`` returning seconds as a float (arbitrary origin)."""
 
-    def now(self) -> float: ...
+    def monotonic(self) -> float: ...
 
 
 class RealClock:
     """The default clock: ``time.monotonic()``."""
 
-    def now(self) -> float:
+    def monotonic(self) -> float:
         return time.monotonic()
-
-
-class FakeClock:
-    """A clock that only moves when a test calls :meth:`advance`."""
-
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self._now = float(start)
-
-    def now(self) -> float:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("a FakeClock cannot go backwards")
-        self._now += float(seconds)
-
-    def __repr__(self) -> str:
-        return f"FakeClock(now={self._now})"

@@ -67,7 +67,7 @@ class FloodController:
 
     def acquire(self, chat_id: int, *, is_group: bool, paid_broadcast: bool = False) -> int | None:
         """Record one send, or return the ``retry_after`` seconds if a limit is exhausted."""
-        now = self._clock.now()
+        now = self._clock.monotonic()
         limits = self.limits
         waits: list[float] = []
 

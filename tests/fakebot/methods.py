@@ -559,7 +559,7 @@ class BotApi:
             if not re.fullmatch(pattern, url, re.IGNORECASE):
                 raise bad_request("URL_INVALID")
         state = self.world.callback_queries.get(model.callback_query_id)
-        now = self.world.clock.now()
+        now = self.world.clock.monotonic()
         if (
             state is None
             or state.answer is not None
@@ -588,7 +588,7 @@ class BotApi:
                 raise bad_request("RESULT_ID_DUPLICATE")
             seen.add(result_id)
         state = self.world.inline_queries.get(model.inline_query_id)
-        now = self.world.clock.now()
+        now = self.world.clock.monotonic()
         if state is None or state.results is not None or now - state.created_at > INLINE_QUERY_TTL:
             raise bad_request(QUERY_TOO_OLD)
         state.results = [dump(result) for result in results]
@@ -747,7 +747,7 @@ class BotApi:
         if model.open_period is not None:
             if not MIN_POLL_OPEN_PERIOD <= model.open_period <= MAX_POLL_OPEN_PERIOD:
                 raise bad_request("wrong open_period specified")
-            closes_at = self.world.clock.now() + model.open_period
+            closes_at = self.world.clock.monotonic() + model.open_period
         elif model.close_date is not None:
             raw_date = model.close_date
             stamp = int(raw_date.timestamp()) if hasattr(raw_date, "timestamp") else int(raw_date)
@@ -755,7 +755,7 @@ class BotApi:
             if not MIN_POLL_OPEN_PERIOD <= delta <= MAX_POLL_OPEN_PERIOD:
                 raise bad_request("wrong close_date specified")
             close_date = stamp
-            closes_at = self.world.clock.now() + delta
+            closes_at = self.world.clock.monotonic() + delta
         validate_reply_markup(model.reply_markup, chat_type=chat.type)
         self.world.check_bot_can_write(chat)
         reply = self.reply_target(chat, model)
@@ -797,14 +797,14 @@ class BotApi:
         if not stored.from_bot:
             raise bad_request("poll can't be stopped")
         poll = stored.poll
-        if poll.closed(self.world.clock.now()):
+        if poll.closed(self.world.clock.monotonic()):
             raise bad_request("poll has already been closed")
         validate_reply_markup(model.reply_markup, chat_type=chat.type, inline_only=True)
         poll.is_closed = True
         if model.reply_markup is not None:
             stored.inline_markup = model.reply_markup
         self.world.signal.notify()
-        return dump(poll.build(self.world.clock.now()))
+        return dump(poll.build(self.world.clock.monotonic()))
 
     # --- files ----------------------------------------------------------------------------
     async def send_document(self, model: Any, ctx: CallContext) -> Any:

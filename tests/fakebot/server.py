@@ -400,7 +400,7 @@ class FakeTelegram:
         stored = self._world.stored(message)
         if stored.poll is None:
             raise AssertionError("that message has no poll")
-        return stored.poll.build(self.clock.now())
+        return stored.poll.build(self.clock.monotonic())
 
     def commands(
         self, scope: dict[str, Any] | None = None, language_code: str = ""
@@ -533,7 +533,7 @@ class FakeTelegram:
                 ok=error is None,
                 error_code=error.error_code if error else None,
                 description=error.description if error else None,
-                at=self.clock.now(),
+                at=self.clock.monotonic(),
             )
         )
 

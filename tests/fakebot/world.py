@@ -240,7 +240,7 @@ class StoredMessage:
             caption_entities=self.caption_entities or None,
             reply_markup=self.inline_markup,
             reply_to_message=reply,
-            poll=self.poll.build(world.clock.now()) if self.poll is not None else None,
+            poll=self.poll.build(world.clock.monotonic()) if self.poll is not None else None,
             document=self.document.as_document() if self.document is not None else None,
             photo=self.photo.as_photo() if self.photo is not None else None,
             new_chat_members=self.new_chat_members,
@@ -927,7 +927,7 @@ class World:
     def push_callback_query(self, user: FakeUser, stored: StoredMessage, data: str) -> str:
         query_id = str(next(self._query_ids))
         self.callback_queries[query_id] = CallbackQueryState(
-            id=query_id, user=user, message=stored, data=data, created_at=self.clock.now()
+            id=query_id, user=user, message=stored, data=data, created_at=self.clock.monotonic()
         )
         self.updates.push(
             "callback_query",
@@ -971,7 +971,7 @@ class World:
         self.check_can_see(user, chat)
         if poll.is_anonymous:
             raise AssertionError("the poll is anonymous: the bot gets no poll_answer for it")
-        if poll.closed(self.clock.now()):
+        if poll.closed(self.clock.monotonic()):
             raise AssertionError("the poll is closed")
         if len(set(option_ids)) != len(option_ids) or any(
             not 0 <= index < len(poll.options) for index in option_ids
@@ -998,7 +998,7 @@ class World:
                 user=user.as_user(),
             ),
         )
-        self.updates.push("poll", poll.build(self.clock.now()))
+        self.updates.push("poll", poll.build(self.clock.monotonic()))
 
     def user_block(self, user: FakeUser, *, blocked: bool) -> None:
         if user.blocked == blocked:
@@ -1012,7 +1012,7 @@ class World:
     def user_inline_query(self, user: FakeUser, query: str, offset: str) -> str:
         query_id = str(next(self._query_ids))
         self.inline_queries[query_id] = InlineQueryState(
-            id=query_id, user=user, query=query, created_at=self.clock.now()
+            id=query_id, user=user, query=query, created_at=self.clock.monotonic()
         )
         self.updates.push(
             "inline_query",

@@ -7,32 +7,14 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from content import Content, load_content
 from storage.database import Database
+from tests.clock import FakeClock
 from tests.pg import ENGINES
-
-
-class FakeClock:
-    """A settable aware-UTC clock."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self._now = now or datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, moment: datetime) -> None:
-        if moment.tzinfo is None:
-            raise ValueError("FakeClock needs an aware datetime")
-        self._now = moment.astimezone(UTC)
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
 
 
 @pytest.fixture

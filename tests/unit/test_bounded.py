@@ -26,7 +26,7 @@ from bot.telegram.warm import USED_METHODS, keep_response_types
 from content import Content
 from handlers import setup_routers
 from storage.repo import fsm as fsm_repo
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 IDS = 20_000
 

@@ -36,7 +36,7 @@ from storage.repo import teams as teams_repo
 from storage.repo.deliveries import DeliveryRow, Outcome
 from storage.repo.kudos import Count
 from storage.schema import deliveries
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 MSK = ZoneInfo("Europe/Moscow")
 VLAT = ZoneInfo("Asia/Vladivostok")

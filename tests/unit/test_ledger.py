@@ -22,8 +22,8 @@ from bot.telegram.kinds import KIND_TEXT, PlainText
 from bot.telegram.sender import Limits, PacedSender
 from storage.database import Database
 from storage.repo import deliveries as repo
+from tests.clock import FakeClock
 from tests.fakebot import FakeTelegram
-from tests.unit.conftest import FakeClock
 
 TOKEN = "42:TEST-token_abcdefghijklmnopqrstuvwxyz012"
 FAST = Limits(

@@ -32,7 +32,7 @@ from storage.repo import deliveries as ledger_repo
 from storage.repo.deliveries import DeliveryRow
 from storage.repo.kudos import Count
 from storage.schema import deliveries
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 MSK = ZoneInfo("Europe/Moscow")
 

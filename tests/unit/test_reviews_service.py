@@ -31,7 +31,7 @@ from bot.services.users import Person, UsersService
 from content import Content
 from storage.database import Database
 from storage.schema import deliveries
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 MSK = ZoneInfo("Europe/Moscow")
 ANNA = Person(1, "Анна", language_code="ru")

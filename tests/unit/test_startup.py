@@ -27,7 +27,7 @@ from bot.settings import validate_cron
 from bot.startup import ProcessLock, StartupError, check_telegram, holder_is_dead, lock_owner
 from storage.database import Database
 from storage.repo import locks as locks_repo
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 ME = User(id=42, is_bot=True, first_name="Spasibot", username="spasibot_bot")
 

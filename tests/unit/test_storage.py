@@ -20,7 +20,7 @@ from bot.services.users import Person, UsersService
 from storage.database import Database
 from storage.repo import users as users_repo
 from storage.schema import fsm_states, metadata, users
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 

@@ -11,7 +11,7 @@ from bot.services.teams import Team, TeamsService
 from bot.services.users import Person
 from content import Content
 from storage.database import Database
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 DEFAULT_TZ = "Asia/Yekaterinburg"  # not the settings' default: the service must use its own
 CHAT = -1001

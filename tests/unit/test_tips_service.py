@@ -25,7 +25,7 @@ from storage.database import Database
 from storage.repo import deliveries as ledger_repo
 from storage.repo.deliveries import DeliveryRow, Outcome
 from storage.schema import deliveries
-from tests.unit.conftest import FakeClock
+from tests.clock import FakeClock
 
 CHANNEL = "@support_tips"
 CHAT_ID = -1001234567890
