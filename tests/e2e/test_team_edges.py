@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import Starter
-from tests.e2e.test_forged import ru
+from bot.i18n import Translations
+from tests.e2e.conftest import Running, Starter
 from tests.e2e.test_teams import labels, message_in, started, team_with_group, teams_of
 from tests.fakebot import FakeTelegram
+
+
+def ru(running: Running) -> Translations:
+    """The application's translations (``ru(running).get("ru")``)."""
+    translations = running.app.dp["translations"]
+    assert isinstance(translations, Translations)
+    return translations
 
 
 async def lead_and_agent(tg: FakeTelegram, start_bot: Starter, **settings: Any) -> tuple[Any, ...]:

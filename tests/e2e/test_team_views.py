@@ -11,17 +11,25 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import Message
 
+from bot.i18n import Translations
 from bot.jobs import run_team_events
 from bot.services.kudos import KudosService, Period
 from bot.services.tags import tag_for
 from bot.services.teams import Team
 from tests.clock import FakeClock
 from tests.e2e.conftest import Running, Starter
-from tests.e2e.test_forged import ru
 from tests.e2e.test_team_edges import lead_and_agent
 from tests.e2e.test_teams import labels, message_in, started, team_with_group, teams_of
 from tests.e2e.texts import ru as seen
 from tests.fakebot import FakeChat, FakeTelegram, FakeUser
+
+
+def ru(running: Running) -> Translations:
+    """The application's translations (``ru(running).get("ru")``)."""
+    translations = running.app.dp["translations"]
+    assert isinstance(translations, Translations)
+    return translations
+
 
 #: quality buttons on a picker's first page (handlers.keyboards.QUALITIES_FIRST_PAGE)
 FIRST_PAGE = 6

@@ -72,10 +72,10 @@ async def test_unknown_command_and_stray_text_get_a_hint(pipe: Pipeline) -> None
     assert reply.text == ru("common.text_hint")
 
 
-async def test_commands_that_are_not_there_yet_are_unknown(pipe: Pipeline) -> None:
+async def test_the_quiz_commands_are_not_there_yet(pipe: Pipeline) -> None:
     ivan = pipe.person("Ivan")
     await pipe.start(ivan)
-    for command in ("/quiz", "/review"):
+    for command in ("/quiz", "/quiztop"):
         [reply] = await pipe.said(ivan, pipe.send(ivan, command))
         assert reply.text == ru("common.unknown_command"), command
 
