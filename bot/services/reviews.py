@@ -438,7 +438,7 @@ class ReviewsService:
             raise TooLong(n=RESULTS_LIMIT, length=len(text))
         if not text:
             raise DomainError("review.results_empty")
-        return await self._change(review, results=text, step=_after(review, "results"))
+        return await self._change(review, results=text, step=_after("results"))
 
     async def rate(self, review_id: int, user_id: int, index: int, value: int) -> ReviewRow:
         review = await self.own(review_id, user_id)
@@ -451,7 +451,7 @@ class ReviewsService:
         review = await self.own(review_id, user_id)
         if any(q not in review.ratings for q in review.qualities):
             raise DomainError("review.rate_all")
-        return await self._change(review, step=_after(review, "ratings"))
+        return await self._change(review, step=_after("ratings"))
 
     async def set_note(
         self, review_id: int, user_id: int, field: str, text: str | None
@@ -465,7 +465,7 @@ class ReviewsService:
             text = text.strip()
             if len(text) > NOTE_LIMIT:
                 raise TooLong(n=NOTE_LIMIT, length=len(text))
-        return await self._change(review, **{field: text or None, "step": _after(review, field)})
+        return await self._change(review, **{field: text or None, "step": _after(field)})
 
     async def edit(self, review_id: int, user_id: int) -> ReviewRow:
         """Back to the first step (what was written is kept and offered again); a submitted
@@ -795,10 +795,7 @@ class ReviewsService:
             shared=[r for r in this.values() if r.share_lead],
         )
 
-    async def forget(self, conn: AsyncConnection, user_id: int, pseudonym: int) -> None:
-        await repo.forget_user(conn, user_id, pseudonym)
 
-
-def _after(review: ReviewRow, step: str) -> str:
+def _after(step: str) -> str:
     """The next step of a draft (a review being edited goes on through every step)."""
     return STEPS[STEPS.index(step) + 1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -116,7 +116,6 @@ class FeedbackRow:
     created_at: datetime
     expires_at: datetime
     answered_at: datetime | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- schedules ----------------------------------------------------------------------------
@@ -245,15 +244,6 @@ async def advance(
         .values(next_due_at=due_at, next_week=week)
     )
     return bool(result.rowcount)
-
-
-async def park(conn: AsyncConnection, user_id: int, was: datetime | None) -> None:
-    """No reminder can be computed (a schedule that skips every week): look again in a day."""
-    await conn.execute(
-        update(review_schedules)
-        .where(review_schedules.c.user_id == user_id)
-        .values(next_due_at=was)
-    )
 
 
 async def change_schedule(
@@ -587,14 +577,6 @@ async def forget_user(conn: AsyncConnection, user_id: int, pseudonym: int) -> No
         update(feedback_requests)
         .where(feedback_requests.c.peer_id == user_id)
         .values(peer_id=pseudonym)
-    )
-
-
-async def count_due(conn: AsyncConnection, now: datetime) -> int:
-    return int(
-        (
-            await conn.execute(select(func.count()).where(review_schedules.c.next_due_at <= now))
-        ).scalar_one()
     )
 
 
